@@ -1,0 +1,10 @@
+/** A module option that is missing or wrong. Thrown at start-up, never per request. */
+export class MicrokubesOptionsError extends Error {
+  constructor(
+    readonly option: string,
+    problem: string,
+  ) {
+    super(`Invalid MicrokubesModule option "${option}": ${problem}`);
+    this.name = 'MicrokubesOptionsError';
+  }
+}

@@ -1,0 +1,215 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import type {
+  JwtAlgorithm,
+  JwtSecurityOptions,
+  MicrokubesModuleOptions,
+  OAuth2SecurityOptions,
+} from '../microkubes-options.interface.js';
+import { MicrokubesOptionsError } from './microkubes-options.error.js';
+
+export const PLATFORM_OAUTH2_ISSUER = 'Microkubes Authorization Server';
+
+const ASYMMETRIC_ALGORITHMS: JwtAlgorithm[] = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512',
+];
+const HMAC_ALGORITHMS: JwtAlgorithm[] = ['HS256', 'HS384', 'HS512'];
+const KNOWN_ALGORITHMS = new Set<string>([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
+const MIN_HMAC_SECRET_BYTES = 32;
+
+/** Token verification settings of one strategy, validated and with every default applied. */
+export interface ResolvedTokenOptions {
+  header: string;
+  scheme: string | null;
+  algorithms: ReadonlySet<JwtAlgorithm>;
+  hmacSecret?: KeyObject;
+  clockTolerance: number;
+  issuer?: string[];
+  audience?: string[];
+  requireExpiration: boolean;
+}
+
+export interface ResolvedOAuth2Options extends ResolvedTokenOptions {
+  requiredScopes: string[];
+  jwksUri?: string;
+}
+
+export interface ResolvedSecurityOptions {
+  jwt?: ResolvedTokenOptions;
+  oauth2?: ResolvedOAuth2Options;
+  publicRoutes: RegExp[];
+  ignoreHttpMethods: ReadonlySet<string>;
+  globalGuard: boolean;
+  realm: string;
+}
+
+export interface ResolvedMicrokubesOptions {
+  keysDir?: string;
+  keys: Record<string, string>;
+  watchKeys: boolean;
+  security: ResolvedSecurityOptions;
+}
+
+/** Validates the module's options once, at start-up, and fills in the defaults. */
+export function resolveOptions(given: MicrokubesModuleOptions | undefined): ResolvedMicrokubesOptions {
+  if (!isObject(given)) throw new MicrokubesOptionsError('(options)', 'must be an object');
+  const options = given as MicrokubesModuleOptions;
+  const keysDir = optionalString(options.keysDir, 'keysDir');
+  const keys = options.keys ?? {};
+  if (!isObject(keys)) throw new MicrokubesOptionsError('keys', 'must map key names to file paths');
+  for (const [name, file] of Object.entries(keys)) {
+    if (typeof file !== 'string' || file === '') {
+      throw new MicrokubesOptionsError(`keys.${name}`, 'must be a file path');
+    }
+  }
+  const security = options.security ?? {};
+  if (!isObject(security)) throw new MicrokubesOptionsError('security', 'must be an object');
+
+  const jwt =
+    security.jwt === false ? undefined : resolveTokenOptions(security.jwt ?? {}, 'security.jwt', undefined);
+  const oauth2 = security.oauth2 === false ? undefined : resolveOAuth2Options(security.oauth2 ?? {});
+
+  return {
+    keysDir,
+    keys: { ...keys },
+    watchKeys: optionalBoolean(options.watchKeys, 'watchKeys') ?? true,
+    security: {
+      jwt,
+      oauth2,
+      publicRoutes: (optionalArray(security.publicRoutes, 'security.publicRoutes') ?? []).map((route, i) =>
+        compileRoutePattern(route, `security.publicRoutes[${i}]`),
+      ),
+      ignoreHttpMethods: new Set(
+        (optionalArray(security.ignoreHttpMethods, 'security.ignoreHttpMethods') ?? ['OPTIONS']).map((m, i) => {
+          if (typeof m !== 'string' || m === '') {
+            throw new MicrokubesOptionsError(`security.ignoreHttpMethods[${i}]`, 'must be an HTTP method name');
+          }
+          return m.toUpperCase();
+        }),
+      ),
+      globalGuard: optionalBoolean(security.globalGuard, 'security.globalGuard') ?? false,
+      realm: optionalString(security.realm, 'security.realm') ?? 'microkubes',
+    },
+  };
+}
+
+function resolveOAuth2Options(options: OAuth2SecurityOptions): ResolvedOAuth2Options {
+  if (!isObject(options)) throw new MicrokubesOptionsError('security.oauth2', 'must be an object or false');
+  const issuer = options.issuer === undefined ? PLATFORM_OAUTH2_ISSUER : options.issuer;
+  const requiredScopes = optionalArray(options.requiredScopes, 'security.oauth2.requiredScopes') ?? [];
+  requiredScopes.forEach((scope, i) => {
+    if (typeof scope !== 'string' || scope.trim() === '') {
+      throw new MicrokubesOptionsError(`security.oauth2.requiredScopes[${i}]`, 'must be a non-empty string');
+    }
+  });
+  const jwksUri = optionalString(options.jwksUri, 'security.oauth2.jwksUri');
+  if (jwksUri !== undefined && !/^https?:\/\//i.test(jwksUri)) {
+    throw new MicrokubesOptionsError('security.oauth2.jwksUri', `must be an http(s) URL (got "${jwksUri}")`);
+  }
+  return {
+    ...resolveTokenOptions(options, 'security.oauth2', issuer),
+    requiredScopes: requiredScopes.map((s) => s.trim()),
+    jwksUri,
+  };
+}
+
+function resolveTokenOptions(
+  options: JwtSecurityOptions | OAuth2SecurityOptions,
+  path: string,
+  issuer: string | string[] | null | undefined,
+): ResolvedTokenOptions {
+  if (!isObject(options)) throw new MicrokubesOptionsError(path, 'must be an object or false');
+  const hmacSecret = resolveHmacSecret(options.hmacSecret, `${path}.hmacSecret`);
+  const algorithms = optionalArray(options.algorithms, `${path}.algorithms`) ?? [
+    ...ASYMMETRIC_ALGORITHMS,
+    ...(hmacSecret ? HMAC_ALGORITHMS : []),
+  ];
+  algorithms.forEach((alg, i) => {
+    if (!KNOWN_ALGORITHMS.has(alg)) {
+      throw new MicrokubesOptionsError(
+        `${path}.algorithms[${i}]`,
+        `unsupported algorithm "${String(alg)}" (use ${[...KNOWN_ALGORITHMS].join(', ')})`,
+      );
+    }
+    if (HMAC_ALGORITHMS.includes(alg) && !hmacSecret) {
+      throw new MicrokubesOptionsError(`${path}.algorithms[${i}]`, `${alg} needs ${path}.hmacSecret`);
+    }
+  });
+  if (algorithms.length === 0) throw new MicrokubesOptionsError(`${path}.algorithms`, 'must not be empty');
+
+  const clockTolerance = options.clockTolerance ?? 0;
+  if (typeof clockTolerance !== 'number' || !Number.isFinite(clockTolerance) || clockTolerance < 0) {
+    throw new MicrokubesOptionsError(`${path}.clockTolerance`, 'must be a number of seconds, 0 or more');
+  }
+  const header = optionalString(options.header, `${path}.header`) ?? 'authorization';
+  if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(header)) {
+    throw new MicrokubesOptionsError(`${path}.header`, `"${header}" is not an HTTP header name`);
+  }
+  const scheme = options.scheme === null ? null : (optionalString(options.scheme, `${path}.scheme`) ?? 'Bearer');
+
+  return {
+    header: header.toLowerCase(),
+    scheme,
+    algorithms: new Set(algorithms),
+    hmacSecret,
+    clockTolerance,
+    issuer: stringList(issuer === undefined ? (options as JwtSecurityOptions).issuer : issuer, `${path}.issuer`),
+    audience: stringList(options.audience, `${path}.audience`),
+    requireExpiration: optionalBoolean(options.requireExpiration, `${path}.requireExpiration`) ?? true,
+  };
+}
+
+function resolveHmacSecret(secret: unknown, path: string): KeyObject | undefined {
+  if (secret === undefined) return undefined;
+  if (typeof secret !== 'string' && !Buffer.isBuffer(secret)) {
+    throw new MicrokubesOptionsError(path, 'must be a string or a Buffer');
+  }
+  const bytes = Buffer.from(secret);
+  if (bytes.length < MIN_HMAC_SECRET_BYTES) {
+    throw new MicrokubesOptionsError(path, `must hold at least ${MIN_HMAC_SECRET_BYTES} bytes`);
+  }
+  return createSecretKey(bytes);
+}
+
+/** A public-route pattern, anchored so that it must match the whole path. */
+function compileRoutePattern(route: unknown, path: string): RegExp {
+  if (route instanceof RegExp) return new RegExp(`^(?:${route.source})$`, route.flags.replace(/[gy]/g, ''));
+  if (typeof route !== 'string' || route === '') {
+    throw new MicrokubesOptionsError(path, 'must be a regular expression (string or RegExp)');
+  }
+  try {
+    return new RegExp(`^(?:${route})$`);
+  } catch (error) {
+    throw new MicrokubesOptionsError(path, `"${route}" is not a valid regular expression: ${(error as Error).message}`);
+  }
+}
+
+function stringList(value: unknown, path: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0 || list.some((v) => typeof v !== 'string' || v === '')) {
+    throw new MicrokubesOptionsError(path, 'must be a non-empty string or a list of them');
+  }
+  return list as string[];
+}
+
+function optionalString(value: unknown, path: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new MicrokubesOptionsError(path, 'must be a non-empty string');
+  return value;
+}
+
+function optionalBoolean(value: unknown, path: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new MicrokubesOptionsError(path, 'must be true or false');
+  return value;
+}
+
+function optionalArray<T>(value: T[] | undefined, path: string): T[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw new MicrokubesOptionsError(path, 'must be an array');
+  return value;
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,21 @@
+export { MicrokubesModule } from './microkubes.module.js';
+export { MICROKUBES_ASYNC_OPTIONS_TYPE, MICROKUBES_OPTIONS_TYPE } from './microkubes.module-definition.js';
+export type * from './microkubes-options.interface.js';
+export { MICROKUBES_AUTH, MICROKUBES_OPTIONS } from './microkubes.constants.js';
+export { MicrokubesOptionsError } from './config/microkubes-options.error.js';
+export type { ResolvedMicrokubesOptions } from './config/resolved-options.js';
+
+export { Auth, type AuthFields, type AuthStrategyName } from './auth/auth.js';
+export { authFromClaims, claimList, ClaimsError } from './auth/claims.js';
+export { CurrentAuth } from './auth/current-auth.decorator.js';
+
+export { KeyStore, type KeyStoreOptions } from './keys/key-store.js';
+export { KeyFileError, type KeyKind, type StoredKey } from './keys/key-file.js';
+
+export { MicrokubesAuthGuard } from './security/microkubes-auth.guard.js';
+export { MicrokubesAuthenticator } from './security/microkubes-authenticator.js';
+export { Public, IS_PUBLIC_KEY } from './security/public.decorator.js';
+export { SecurityException } from './security/security.exception.js';
+export { JWT_STRATEGY, MicrokubesJwtStrategy } from './security/jwt.strategy.js';
+export { OAUTH2_STRATEGY, MicrokubesOAuth2Strategy } from './security/oauth2.strategy.js';
+export { TokenRefusal, type RefusalKind } from './security/token-refusal.js';

@@ -1,0 +1,85 @@
+/** Algorithms a token may be signed with. `none` is never accepted. */
+export type JwtAlgorithm =
+  | 'RS256' | 'RS384' | 'RS512'
+  | 'PS256' | 'PS384' | 'PS512'
+  | 'ES256' | 'ES384' | 'ES512'
+  | 'HS256' | 'HS384' | 'HS512';
+
+/** How the JWT strategy (`microkubes-jwt`) finds and verifies a token. */
+export interface JwtSecurityOptions {
+  /** Request header that carries the token. Default `authorization`. */
+  header?: string;
+  /**
+   * Scheme in front of the token, compared case-insensitively. Default `Bearer`.
+   * `null` takes the whole header value as the token.
+   */
+  scheme?: string | null;
+  /**
+   * Accepted algorithms. Default: RS256/384/512, PS256/384/512, ES256/384/512, plus HS256/384/512
+   * when `hmacSecret` is set. Each is used only with a key of its own type.
+   */
+  algorithms?: JwtAlgorithm[];
+  /** Shared secret for HS* tokens. Without it HS* tokens are refused. At least 32 bytes. */
+  hmacSecret?: string | Buffer;
+  /** Seconds of clock skew allowed when checking `exp` and `nbf`. Default 0. */
+  clockTolerance?: number;
+  /** Accepted `iss` values. Default: any issuer. */
+  issuer?: string | string[];
+  /** Accepted `aud` values. Default: `aud` is not checked. */
+  audience?: string | string[];
+  /** Refuse tokens without `exp`. Default true (the platform's issuers always set it). */
+  requireExpiration?: boolean;
+}
+
+/** The OAuth2 strategy (`microkubes-oauth2`): the platform's access tokens are JWT bearer tokens. */
+export interface OAuth2SecurityOptions extends Omit<JwtSecurityOptions, 'issuer'> {
+  /**
+   * Accepted `iss` values. Default `'Microkubes Authorization Server'`, the platform's
+   * authorization server; `null` accepts any issuer. Tokens from these issuers are left to this
+   * strategy by the JWT strategy, so that `auth.clientId` is set.
+   */
+  issuer?: string | string[] | null;
+  /** Scopes the token must all carry. Default none. */
+  requiredScopes?: string[];
+  /**
+   * JSON Web Key Set of an authorization server that publishes its keys. When set, OAuth2 tokens
+   * are verified against this set (by `kid`) instead of the key store.
+   */
+  jwksUri?: string;
+}
+
+export interface MicrokubesSecurityOptions {
+  /** JWT strategy. Default enabled (`{}`); `false` turns it off. */
+  jwt?: JwtSecurityOptions | false;
+  /** OAuth2 strategy. Default enabled (`{}`); `false` turns it off. */
+  oauth2?: OAuth2SecurityOptions | false;
+  /**
+   * Regular expressions (strings or RegExp) for paths that skip security. Each is matched
+   * against the whole request path, without the query string. Default none.
+   */
+  publicRoutes?: Array<string | RegExp>;
+  /** HTTP methods that skip security. Default `['OPTIONS']`. */
+  ignoreHttpMethods?: string[];
+  /** Apply `MicrokubesAuthGuard` to every route of the application. Default false. */
+  globalGuard?: boolean;
+  /** The realm named in `WWW-Authenticate` challenges. Default `microkubes`. */
+  realm?: string;
+}
+
+export interface MicrokubesModuleOptions {
+  /**
+   * Directory of keys, named as on the platform: `*.pub` public keys, `*.pem`, `*.key` or no
+   * extension private keys, `*.cert`/`*.crt` certificates; other files are ignored.
+   * Typically `/run/secrets` or `/run/secrets/microkubes`. Default none.
+   */
+  keysDir?: string;
+  /**
+   * Keys by name, as file paths, besides or instead of `keysDir`. The kind of each key (public,
+   * private, certificate) comes from its PEM content. Default none.
+   */
+  keys?: Record<string, string>;
+  /** Reload keys when their files change (Kubernetes secret rotation included). Default true. */
+  watchKeys?: boolean;
+  /** Authentication. Default: JWT and OAuth2 strategies on, nothing public but OPTIONS. */
+  security?: MicrokubesSecurityOptions;
+}

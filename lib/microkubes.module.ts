@@ -1,0 +1,39 @@
+import { Module, type CanActivate } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { authProvider } from './auth/auth.provider.js';
+import { resolveOptions, type ResolvedMicrokubesOptions } from './config/resolved-options.js';
+import { KeyStore } from './keys/key-store.js';
+import { MICROKUBES_OPTIONS, MICROKUBES_AUTH } from './microkubes.constants.js';
+import { MICROKUBES_MODULE_OPTIONS, MicrokubesConfigurableModule } from './microkubes.module-definition.js';
+import { MicrokubesAuthGuard } from './security/microkubes-auth.guard.js';
+import { MicrokubesAuthenticator } from './security/microkubes-authenticator.js';
+import { buildSecurityChain } from './security/security-chain.js';
+
+const letEveryRequestThrough: CanActivate = { canActivate: () => true };
+
+/**
+ * `MicrokubesModule.forRoot(options)` / `forRootAsync({ imports, inject, useFactory })`: validates
+ * the options, parses the keys and builds the security chain once, at start-up.
+ */
+@Module({
+  providers: [
+    { provide: MICROKUBES_OPTIONS, inject: [MICROKUBES_MODULE_OPTIONS], useFactory: resolveOptions },
+    {
+      provide: KeyStore,
+      inject: [MICROKUBES_OPTIONS],
+      useFactory: (options: ResolvedMicrokubesOptions) =>
+        KeyStore.load({ keysDir: options.keysDir, keys: options.keys, watch: options.watchKeys }),
+    },
+    { provide: MicrokubesAuthenticator, inject: [MICROKUBES_OPTIONS, KeyStore], useFactory: buildSecurityChain },
+    MicrokubesAuthGuard,
+    authProvider,
+    {
+      provide: APP_GUARD,
+      inject: [MICROKUBES_OPTIONS, MicrokubesAuthGuard],
+      useFactory: (options: ResolvedMicrokubesOptions, guard: MicrokubesAuthGuard) =>
+        options.security.globalGuard ? guard : letEveryRequestThrough,
+    },
+  ],
+  exports: [MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, MicrokubesAuthGuard, MICROKUBES_AUTH],
+})
+export class MicrokubesModule extends MicrokubesConfigurableModule {}

@@ -1,0 +1,90 @@
+import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { Auth } from '../auth/auth.js';
+import type { ResolvedMicrokubesOptions, ResolvedSecurityOptions } from '../config/resolved-options.js';
+import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
+import { MicrokubesAuthenticator } from './microkubes-authenticator.js';
+import { IS_PUBLIC_KEY } from './public.decorator.js';
+import { SecurityException } from './security.exception.js';
+import type { TokenRefusal } from './token-refusal.js';
+
+interface HttpRequest {
+  method: string;
+  url: string;
+  originalUrl?: string;
+  user?: unknown;
+}
+
+/**
+ * Authenticates every request of the routes it guards with the security chain (JWT, then OAuth2)
+ * and puts the caller's `Auth` on `request.user`. Public routes, `@Public()` handlers and ignored
+ * methods pass. Outside HTTP (WebSocket, RPC) it fails closed unless the handler is `@Public()`.
+ */
+@Injectable()
+export class MicrokubesAuthGuard implements CanActivate {
+  private readonly logger = new Logger('MicrokubesAuthGuard');
+  private readonly security: ResolvedSecurityOptions;
+  private readonly challengeScheme: string;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authenticator: MicrokubesAuthenticator,
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
+  ) {
+    this.security = options.security;
+    this.challengeScheme = options.security.jwt?.scheme ?? options.security.oauth2?.scheme ?? 'Bearer';
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isPublic) return true;
+    if (context.getType() !== 'http') return false;
+
+    const http = context.switchToHttp();
+    const request = http.getRequest<HttpRequest>();
+    // Already authenticated by this guard (global and route guard both in place).
+    if (request.user instanceof Auth) return true;
+    if (this.security.ignoreHttpMethods.has(request.method)) return true;
+    const path = pathOf(request);
+    if (this.security.publicRoutes.some((route) => route.test(path))) return true;
+
+    const result = await this.authenticator.authenticate(request, http.getResponse()).catch((error: unknown) => {
+      this.logger.error(`Authentication failed unexpectedly: ${(error as Error)?.message ?? error}`);
+      return undefined;
+    });
+    if (result instanceof Auth) {
+      request.user = result;
+      return true;
+    }
+    const refusal = result ?? { kind: 'invalid', message: 'authentication failed', scopes: [] };
+    this.logger.debug(`Refused ${request.method} ${path}: ${refusal.message}`);
+    this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'WWW-Authenticate', this.challenge(refusal));
+    throw new SecurityException(refusal.kind === 'insufficient_scope' ? 403 : 401, refusal.message);
+  }
+
+  /** RFC 6750: an error code only when a token was presented. */
+  private challenge(refusal: Pick<TokenRefusal, 'kind' | 'message' | 'scopes'>): string {
+    const parts = [`${this.challengeScheme} realm="${quote(this.security.realm)}"`];
+    if (refusal.kind === 'invalid' || refusal.kind === 'insufficient_scope') {
+      parts.push(`error="${refusal.kind === 'invalid' ? 'invalid_token' : 'insufficient_scope'}"`);
+      parts.push(`error_description="${quote(refusal.message)}"`);
+    }
+    if (refusal.kind === 'insufficient_scope') parts.push(`scope="${quote(refusal.scopes.join(' '))}"`);
+    return parts.join(', ');
+  }
+}
+
+/** The raw path, without the query string: what the router matched, not a decoded variant. */
+function pathOf(request: HttpRequest): string {
+  const url = request.originalUrl ?? request.url ?? '';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function quote(text: string): string {
+  return text.replace(/[\\"]/g, '\\$&').replace(/[\r\n]/g, ' ');
+}

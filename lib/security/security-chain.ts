@@ -1,0 +1,53 @@
+import { Logger } from '@nestjs/common';
+import type { ResolvedMicrokubesOptions, ResolvedTokenOptions } from '../config/resolved-options.js';
+import { MicrokubesOptionsError } from '../config/microkubes-options.error.js';
+import type { KeyStore } from '../keys/key-store.js';
+import { MicrokubesJwtStrategy } from './jwt.strategy.js';
+import { MicrokubesAuthenticator, type NamedStrategy } from './microkubes-authenticator.js';
+import { MicrokubesOAuth2Strategy } from './oauth2.strategy.js';
+import { JwksKeySource, KeyStoreKeySource } from './token-key-source.js';
+import { TokenVerification } from './token-verification.js';
+
+const logger = new Logger('MicrokubesSecurity');
+
+/** Builds the configured strategies, in chain order (JWT, then OAuth2), once at start-up. */
+export async function buildSecurityChain(
+  options: ResolvedMicrokubesOptions,
+  store: KeyStore,
+): Promise<MicrokubesAuthenticator> {
+  const { jwt, oauth2 } = options.security;
+  const strategies: NamedStrategy[] = [];
+  if (jwt) {
+    requireKeys(jwt, 'security.jwt', options, store);
+    const keys = new KeyStoreKeySource(store, jwt.hmacSecret);
+    // The authorization server's tokens go on to the OAuth2 strategy, which sets `clientId`.
+    const declinedIssuers = oauth2?.issuer;
+    strategies.push(new MicrokubesJwtStrategy(new TokenVerification({ strategy: 'jwt', options: jwt, keys, declinedIssuers })));
+  }
+  if (oauth2) {
+    let keys: JwksKeySource | KeyStoreKeySource;
+    if (oauth2.jwksUri) {
+      const jwks = new JwksKeySource(oauth2.jwksUri);
+      await jwks.prefetch().then(
+        (count) => logger.log(`Fetched ${count} signing key(s) from ${oauth2.jwksUri}`),
+        (error: Error) => logger.warn(`Cannot fetch ${oauth2.jwksUri} yet, will retry on demand: ${error.message}`),
+      );
+      keys = jwks;
+    } else {
+      requireKeys(oauth2, 'security.oauth2', options, store);
+      keys = new KeyStoreKeySource(store, oauth2.hmacSecret);
+    }
+    const requiredScopes = oauth2.requiredScopes;
+    strategies.push(new MicrokubesOAuth2Strategy(new TokenVerification({ strategy: 'oauth2', options: oauth2, keys, requiredScopes })));
+  }
+  if (strategies.length === 0) logger.warn('No authentication strategy is enabled: MicrokubesAuthGuard refuses every request');
+  return new MicrokubesAuthenticator(strategies);
+}
+
+function requireKeys(tokens: ResolvedTokenOptions, option: string, options: ResolvedMicrokubesOptions, store: KeyStore): void {
+  if (store.publicKeys().length > 0 || tokens.hmacSecret) return;
+  const where = options.keysDir || Object.keys(options.keys).length > 0
+    ? `no public key (*.pub) was found in ${[options.keysDir, ...Object.values(options.keys)].filter(Boolean).join(', ')}`
+    : 'neither keysDir nor keys is set';
+  throw new MicrokubesOptionsError(option, `cannot verify tokens: ${where} (or turn it off with ${option.split('.')[1]}: false)`);
+}

@@ -1,0 +1,30 @@
+/**
+ * Why a strategy did not authenticate a request:
+ * - `missing`: no token where this strategy looks;
+ * - `declined`: a token that belongs to another strategy of the chain;
+ * - `invalid`: a token that was presented and refused (RFC 6750 `invalid_token`);
+ * - `insufficient_scope`: a valid token without the scopes the route needs (RFC 6750, 403).
+ */
+export type RefusalKind = 'missing' | 'declined' | 'invalid' | 'insufficient_scope';
+
+/** A strategy's refusal: passed to passport's `fail()`, never thrown to the client as is. */
+export class TokenRefusal extends Error {
+  constructor(
+    message: string,
+    readonly kind: RefusalKind = 'invalid',
+    /** The scopes that were required, for an `insufficient_scope` challenge. */
+    readonly scopes: readonly string[] = [],
+  ) {
+    super(message);
+    this.name = 'TokenRefusal';
+  }
+}
+
+/** Which of several refusals tells the caller most: a concrete one over "missing" or "declined". */
+export function mostTelling(refusals: readonly TokenRefusal[]): TokenRefusal {
+  const rank: Record<RefusalKind, number> = { insufficient_scope: 3, invalid: 2, missing: 1, declined: 0 };
+  return refusals.reduce<TokenRefusal>(
+    (best, next) => (rank[next.kind] > rank[best.kind] ? next : best),
+    new TokenRefusal('missing bearer token', 'missing'),
+  );
+}

@@ -1,0 +1,97 @@
+import jwt, { type Algorithm } from 'jsonwebtoken';
+import type { KeyObject } from 'node:crypto';
+import type { StrategyOptionsWithoutRequest } from 'passport-jwt';
+import { Auth, type AuthStrategyName } from '../auth/auth.js';
+import { authFromClaims, ClaimsError } from '../auth/claims.js';
+import type { ResolvedTokenOptions } from '../config/resolved-options.js';
+import type { JwtAlgorithm } from '../microkubes-options.interface.js';
+import { tokenExtractor } from './token-extractor.js';
+import type { TokenHeader, TokenKeySource } from './token-key-source.js';
+import { TokenRefusal } from './token-refusal.js';
+
+export interface TokenVerificationSettings {
+  readonly strategy: Exclude<AuthStrategyName, 'saml'>;
+  readonly options: ResolvedTokenOptions;
+  readonly keys: TokenKeySource;
+  /** Issuers whose tokens this strategy leaves to another one of the chain. */
+  readonly declinedIssuers?: readonly string[];
+  /** Scopes a token must all carry. */
+  readonly requiredScopes?: readonly string[];
+}
+
+/**
+ * One strategy's token checks around passport-jwt: the key to verify with (before jsonwebtoken
+ * verifies signature, exp, nbf, iss and aud), then the claims that make the `Auth` (after).
+ */
+export class TokenVerification {
+  constructor(private readonly settings: TokenVerificationSettings) {}
+
+  /** passport-jwt's options for this strategy. */
+  strategyOptions(): StrategyOptionsWithoutRequest {
+    const { options } = this.settings;
+    return {
+      jwtFromRequest: tokenExtractor(options.header, options.scheme),
+      secretOrKeyProvider: (_request: unknown, token: string, done: (error: unknown, key?: KeyObject) => void) => {
+        this.keyFor(token).then(
+          (key) => done(null, key),
+          (error: unknown) => done(error),
+        );
+      },
+      jsonWebTokenOptions: {
+        algorithms: [...options.algorithms] as Algorithm[],
+        clockTolerance: options.clockTolerance,
+        issuer: options.issuer,
+        audience: options.audience as [string, ...string[]] | undefined,
+      },
+      passReqToCallback: false,
+    } as unknown as StrategyOptionsWithoutRequest; // the typings predate KeyObject keys
+  }
+
+  /** After jsonwebtoken has verified the token: the caller's Auth, or why it is refused. */
+  authenticate(payload: unknown): Auth | TokenRefusal {
+    const { options, strategy, requiredScopes = [] } = this.settings;
+    if (options.requireExpiration && typeof (payload as { exp?: unknown } | null)?.exp !== 'number') {
+      return new TokenRefusal('token has no expiry (exp)');
+    }
+    let auth: Auth;
+    try {
+      auth = authFromClaims(payload, strategy);
+    } catch (error) {
+      if (error instanceof ClaimsError) return new TokenRefusal(error.message);
+      throw error;
+    }
+    if (!requiredScopes.every((scope) => auth.hasScope(scope))) {
+      return new TokenRefusal('token lacks a required scope', 'insufficient_scope', requiredScopes);
+    }
+    return auth;
+  }
+
+  private async keyFor(token: string): Promise<KeyObject> {
+    const { header, payload } = decode(token);
+    const alg = header.alg;
+    if (typeof alg !== 'string' || alg.toLowerCase() === 'none') {
+      throw new TokenRefusal('unsigned tokens are not accepted');
+    }
+    if (!this.settings.options.algorithms.has(alg as JwtAlgorithm)) {
+      throw new TokenRefusal(/^[A-Z]{2}\d{3}$/.test(alg) ? `algorithm ${alg} is not accepted` : 'unsupported algorithm');
+    }
+    const issuer = (payload as { iss?: unknown } | null)?.iss;
+    if (typeof issuer === 'string' && this.settings.declinedIssuers?.includes(issuer)) {
+      throw new TokenRefusal('token is left to the next strategy', 'declined');
+    }
+    return this.settings.keys.keyFor(token, header as unknown as TokenHeader);
+  }
+}
+
+function decode(token: string): { header: Record<string, unknown>; payload: unknown } {
+  let decoded: jwt.Jwt | null = null;
+  try {
+    decoded = jwt.decode(token, { complete: true });
+  } catch {
+    // jsonwebtoken throws on a payload that is not JSON.
+  }
+  if (!decoded || typeof decoded.header !== 'object' || decoded.header === null) {
+    throw new TokenRefusal('malformed token');
+  }
+  return { header: decoded.header as unknown as Record<string, unknown>, payload: decoded.payload };
+}

@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import type { INestApplication, LoggerService, ModuleMetadata } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+
+export type HttpPlatform = 'express' | 'fastify';
+export const PLATFORMS: HttpPlatform[] = ['express', 'fastify'];
+
+/** Every line the app logged, so that tests can check what is (and is not) logged. */
+export class RecordingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  log(message: unknown) { this.lines.push(String(message)); }
+  error(message: unknown) { this.lines.push(String(message)); }
+  warn(message: unknown) { this.lines.push(String(message)); }
+  debug(message: unknown) { this.lines.push(String(message)); }
+  verbose(message: unknown) { this.lines.push(String(message)); }
+}
+
+export interface RunningApp {
+  app: INestApplication;
+  url: string;
+  logger: RecordingLogger;
+  close(): Promise<void>;
+}
+
+/** Starts a real Nest app on loopback, on Express or Fastify, and returns its base URL. */
+export async function startApp(platform: HttpPlatform, metadata: ModuleMetadata): Promise<RunningApp> {
+  const moduleRef = await Test.createTestingModule(metadata).compile();
+  const app: INestApplication =
+    platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
+  const logger = new RecordingLogger();
+  app.useLogger(logger);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, url: `http://127.0.0.1:${address.port}`, logger, close: () => app.close() };
+}
+
+export interface JsonResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function getJson<T = any>(url: string, init: RequestInit = {}): Promise<JsonResponse<T>> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: body as T };
+}
+
+export const bearer = (token: string): RequestInit => ({ headers: { authorization: `Bearer ${token}` } });

@@ -1,0 +1,17 @@
+import { fileURLToPath } from 'node:url';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  // SWC keeps decorator metadata, which Nest's dependency injection needs.
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  resolve: {
+    // The sample imports the package by name; tests run it against the sources.
+    alias: { 'microkubes-nestjs': fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+  },
+  test: {
+    include: ['test/**/*.spec.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
