@@ -32,10 +32,13 @@ export class TokenVerification {
     return {
       jwtFromRequest: tokenExtractor(options.header, options.scheme),
       secretOrKeyProvider: (_request: unknown, token: string, done: (error: unknown, key?: KeyObject) => void) => {
-        this.keyFor(token).then(
-          (key) => done(null, key),
-          (error: unknown) => done(error),
-        );
+        this.keyFor(token)
+          .then(
+            (key) => done(null, key),
+            (error: unknown) => done(error),
+          )
+          // jsonwebtoken runs inside done() and may throw on input it did not expect: refuse, never hang.
+          .catch(() => done(new TokenRefusal('malformed token')));
       },
       jsonWebTokenOptions: {
         algorithms: [...options.algorithms] as Algorithm[],
@@ -92,6 +95,10 @@ function decode(token: string): { header: Record<string, unknown>; payload: unkn
   }
   if (!decoded || typeof decoded.header !== 'object' || decoded.header === null) {
     throw new TokenRefusal('malformed token');
+  }
+  // jsonwebtoken crashes on a `null` payload; nothing but a JSON object can hold claims anyway.
+  if (typeof decoded.payload !== 'object' || decoded.payload === null || Array.isArray(decoded.payload)) {
+    throw new TokenRefusal('token payload is not a JSON object');
   }
   return { header: decoded.header as unknown as Record<string, unknown>, payload: decoded.payload };
 }
