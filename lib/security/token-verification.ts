@@ -40,12 +40,11 @@ export class TokenVerification {
           // jsonwebtoken runs inside done() and may throw on input it did not expect: refuse, never hang.
           .catch(() => done(new TokenRefusal('malformed token')));
       },
-      jsonWebTokenOptions: {
-        algorithms: [...options.algorithms] as Algorithm[],
-        clockTolerance: options.clockTolerance,
-        issuer: options.issuer,
-        audience: options.audience as [string, ...string[]] | undefined,
-      },
+      // passport-jwt overwrites these three in jsonWebTokenOptions with its own top-level ones.
+      algorithms: [...options.algorithms] as Algorithm[],
+      issuer: options.issuer,
+      audience: options.audience,
+      jsonWebTokenOptions: { clockTolerance: options.clockTolerance },
       passReqToCallback: false,
     } as unknown as StrategyOptionsWithoutRequest; // the typings predate KeyObject keys
   }

@@ -25,10 +25,10 @@ export interface RunningApp {
 
 /** Starts a real Nest app on loopback, on Express or Fastify, and returns its base URL. */
 export async function startApp(platform: HttpPlatform, metadata: ModuleMetadata): Promise<RunningApp> {
-  const moduleRef = await Test.createTestingModule(metadata).compile();
+  const logger = new RecordingLogger();
+  const moduleRef = await Test.createTestingModule(metadata).setLogger(logger).compile();
   const app: INestApplication =
     platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
-  const logger = new RecordingLogger();
   app.useLogger(logger);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
