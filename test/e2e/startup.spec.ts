@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KeyFileError, MicrokubesModule, MicrokubesOptionsError, type MicrokubesModuleOptions } from '../../lib/index.js';
+import { HelloController } from '../support/hello.controller.js';
+import { startApp } from '../support/test-app.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mk-start-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const start = (options: MicrokubesModuleOptions) =>
+  startApp('express', { imports: [MicrokubesModule.forRoot(options)], controllers: [HelloController] });
+
+describe('start-up fails with an error that names the problem', () => {
+  it('an invalid option', async () => {
+    await expect(start({ security: { jwt: { clockTolerance: -5 } } })).rejects.toThrow(
+      new MicrokubesOptionsError('security.jwt.clockTolerance', 'must be a number of seconds, 0 or more'),
+    );
+  });
+
+  it('a key file that cannot be parsed', async () => {
+    writeFileSync(join(dir, 'default.pub'), 'not a key');
+    const error = await start({ keysDir: dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyFileError);
+    expect((error as Error).message).toContain(join(dir, 'default.pub'));
+    rmSync(join(dir, 'default.pub'));
+  });
+
+  it('a strategy with no key to verify tokens with', async () => {
+    await expect(start({})).rejects.toThrow(
+      'Invalid MicrokubesModule option "security.jwt": cannot verify tokens: neither keysDir nor keys is set (or turn it off with jwt: false)',
+    );
+    await expect(start({ keysDir: dir })).rejects.toThrow(`no public key (*.pub) was found in ${dir}`);
+    await expect(start({ keysDir: dir, security: { jwt: false } })).rejects.toThrow('"security.oauth2"');
+  });
+
+  it('but starts with both strategies off, refusing every secured request', async () => {
+    const app = await start({ security: { jwt: false, oauth2: false } });
+    try {
+      const response = await fetch(`${app.url}/hello`, { headers: { authorization: 'Bearer x.y.z' } });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ code: 401, message: 'no authentication strategy is configured' });
+      expect(app.logger.lines).toContain('No authentication strategy is enabled: MicrokubesAuthGuard refuses every request');
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { MicrokubesOptionsError, type MicrokubesModuleOptions } from '../../../lib/index.js';
+import { resolveOptions } from '../../../lib/config/resolved-options.js';
+
+describe('resolveOptions', () => {
+  it('fills in every default', () => {
+    const resolved = resolveOptions({});
+    expect(resolved.watchKeys).toBe(true);
+    expect(resolved.security.jwt).toMatchObject({ header: 'authorization', scheme: 'Bearer', clockTolerance: 0, requireExpiration: true, issuer: undefined });
+    expect([...resolved.security.jwt!.algorithms]).toEqual(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']);
+    expect(resolved.security.oauth2).toMatchObject({ issuer: ['Microkubes Authorization Server'], requiredScopes: [] });
+    expect([...resolved.security.ignoreHttpMethods]).toEqual(['OPTIONS']);
+    expect(resolved.security).toMatchObject({ publicRoutes: [], globalGuard: false, realm: 'microkubes' });
+  });
+
+  it('adds HS* only with a secret, and turns strategies off with false', () => {
+    const resolved = resolveOptions({ security: { jwt: { hmacSecret: 'x'.repeat(32) }, oauth2: false } });
+    expect(resolved.security.jwt!.algorithms.has('HS256')).toBe(true);
+    expect(resolved.security.oauth2).toBeUndefined();
+    expect(resolveOptions({ security: { oauth2: { issuer: null } } }).security.oauth2!.issuer).toBeUndefined();
+  });
+
+  it('anchors public routes so that they match whole paths', () => {
+    const [pattern, regexp] = resolveOptions({ security: { publicRoutes: ['/todo/public/.*', /\/health(check)?/] } }).security.publicRoutes;
+    expect(pattern!.test('/todo/public/x')).toBe(true);
+    expect(pattern!.test('/evil/todo/public/x')).toBe(false);
+    expect(regexp!.test('/healthcheck')).toBe(true);
+    expect(regexp!.test('/healthcheck/secret')).toBe(false);
+  });
+
+  it.each<[string, MicrokubesModuleOptions, string]>([
+    ['keysDir', { keysDir: '' }, 'keysDir'],
+    ['keys', { keys: { a: 5 as unknown as string } }, 'keys.a'],
+    ['watchKeys', { watchKeys: 'yes' as unknown as boolean }, 'watchKeys'],
+    ['an algorithm', { security: { jwt: { algorithms: ['none' as 'RS256'] } } }, 'security.jwt.algorithms[0]'],
+    ['HS256 without a secret', { security: { jwt: { algorithms: ['HS256'] } } }, 'security.jwt.algorithms[0]'],
+    ['no algorithms', { security: { oauth2: { algorithms: [] } } }, 'security.oauth2.algorithms'],
+    ['a short secret', { security: { jwt: { hmacSecret: 'short' } } }, 'security.jwt.hmacSecret'],
+    ['clockTolerance', { security: { jwt: { clockTolerance: -1 } } }, 'security.jwt.clockTolerance'],
+    ['a header name', { security: { jwt: { header: 'bad header' } } }, 'security.jwt.header'],
+    ['issuer', { security: { jwt: { issuer: [] } } }, 'security.jwt.issuer'],
+    ['audience', { security: { oauth2: { audience: [''] } } }, 'security.oauth2.audience'],
+    ['requiredScopes', { security: { oauth2: { requiredScopes: [' '] } } }, 'security.oauth2.requiredScopes[0]'],
+    ['jwksUri', { security: { oauth2: { jwksUri: 'file:///etc/keys' } } }, 'security.oauth2.jwksUri'],
+    ['a public route', { security: { publicRoutes: ['/a', '(unclosed'] } }, 'security.publicRoutes[1]'],
+    ['ignoreHttpMethods', { security: { ignoreHttpMethods: [''] } }, 'security.ignoreHttpMethods[0]'],
+    ['globalGuard', { security: { globalGuard: 1 as unknown as boolean } }, 'security.globalGuard'],
+    ['security', { security: [] as unknown as object }, 'security'],
+  ])('names the option when %s is wrong', (_what, options, option) => {
+    let error: unknown;
+    try {
+      resolveOptions(options);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MicrokubesOptionsError);
+    expect((error as MicrokubesOptionsError).option).toBe(option);
+    expect((error as Error).message).toMatch(new RegExp(`^Invalid MicrokubesModule option "${option.replace(/[[\].]/g, '\\$&')}": `));
+  });
+});

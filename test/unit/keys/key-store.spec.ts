@@ -1,0 +1,129 @@
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KeyFileError, KeyStore } from '../../../lib/index.js';
+import { platformKeysDir, rsaKeyPair } from '../../support/platform-keys.js';
+
+const FIXTURES = new URL('../../fixtures/', import.meta.url);
+const dirs: string[] = [];
+const stores: KeyStore[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mk-ks-'));
+  dirs.push(dir);
+  return dir;
+};
+const load = async (options: Parameters<typeof KeyStore.load>[0]) => {
+  const store = await KeyStore.load({ watch: false, ...options });
+  stores.push(store);
+  return store;
+};
+
+afterEach(() => {
+  for (const store of stores.splice(0)) store.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('KeyStore', () => {
+  it("classifies a platform keys directory by the platform's naming rules", async () => {
+    const keys = platformKeysDir();
+    dirs.push(keys.dir);
+    writeFileSync(join(keys.dir, 'notes.txt'), 'not a key');
+    mkdirSync(join(keys.dir, 'nested.pub'));
+    const store = await load({ keysDir: keys.dir });
+    expect(store.publicKeys().map((k) => k.name).sort()).toEqual(['default', 'public', 'system']);
+    expect(store.publicKey('default')?.key.asymmetricKeyType).toBe('rsa');
+    expect(store.publicKey('default')?.key.export({ type: 'spki', format: 'pem' })).toBe(keys.default.publicPem);
+    for (const name of ['default', 'system', 'private.pem', 'service.key']) {
+      expect(store.privateKey(name)?.key.type, name).toBe('private');
+    }
+    expect(store.certificate('service.cert')?.certificate).toBeInstanceOf(X509Certificate);
+    expect(store.certificate('service.cert')?.key.type).toBe('public');
+    expect(store.publicKey('default.pub')).toBeUndefined();
+    expect(store.publicKey('../default')).toBeUndefined();
+    expect(store.privateKey('notes.txt')).toBeUndefined();
+  });
+
+  it('parses PKCS#1 and SPKI public keys, PKCS#1 and PKCS#8 private keys, and .crt certificates', async () => {
+    const dir = tempDir();
+    const pair = rsaKeyPair();
+    writeFileSync(join(dir, 'spki.pub'), pair.publicPem);
+    writeFileSync(join(dir, 'pkcs1.pub'), pair.publicKey.export({ type: 'pkcs1', format: 'pem' }));
+    writeFileSync(join(dir, 'pkcs1'), pair.privatePem);
+    writeFileSync(join(dir, 'pkcs8.pem'), pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(join(dir, 'ec.key'), generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'sec1', format: 'pem' }));
+    copyFileSync(new URL('service.cert', FIXTURES), join(dir, 'idp.crt'));
+    const store = await load({ keysDir: dir });
+    expect(store.publicKey('spki')?.key.equals(pair.publicKey)).toBe(true);
+    expect(store.publicKey('pkcs1')?.key.equals(pair.publicKey)).toBe(true);
+    expect(store.privateKey('pkcs1')?.key.equals(pair.privateKey)).toBe(true);
+    expect(store.privateKey('pkcs8.pem')?.key.equals(pair.privateKey)).toBe(true);
+    expect(store.privateKey('ec.key')?.key.asymmetricKeyType).toBe('ec');
+    expect(store.certificate('idp.crt')).toBeDefined();
+  });
+
+  it('takes explicit name -> file keys and tells their kind from the PEM', async () => {
+    const dir = tempDir();
+    const pair = rsaKeyPair();
+    writeFileSync(join(dir, 'a'), pair.publicPem);
+    writeFileSync(join(dir, 'b'), pair.privatePem);
+    const store = await load({ keys: { issuer: join(dir, 'a'), signer: join(dir, 'b'), sp: new URL('service.cert', FIXTURES).pathname } });
+    expect(store.publicKey('issuer')?.key.equals(pair.publicKey)).toBe(true);
+    expect(store.privateKey('signer')).toBeDefined();
+    expect(store.certificate('sp')).toBeDefined();
+  });
+
+  it.each([
+    ['default.pub', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', 'cannot be parsed as a public key'],
+    ['default.pub', '', 'is empty'],
+    ['default', 'garbage', 'cannot be parsed as a private key'],
+    ['service.cert', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', 'cannot be parsed as a certificate key'],
+  ])('fails naming the file when %s cannot be parsed', async (file, content, problem) => {
+    const dir = tempDir();
+    writeFileSync(join(dir, file), content);
+    const error = await load({ keysDir: dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyFileError);
+    expect((error as KeyFileError).file).toBe(join(dir, file));
+    expect((error as Error).message).toContain(`Key file ${join(dir, file)}: ${problem}`);
+  });
+
+  it('fails for an encrypted private key, which it cannot use', async () => {
+    const dir = tempDir();
+    const encrypted = rsaKeyPair().privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' });
+    writeFileSync(join(dir, 'private.pem'), encrypted);
+    await expect(load({ keysDir: dir })).rejects.toThrow(join(dir, 'private.pem'));
+  });
+
+  it('fails for a missing directory or file, naming it', async () => {
+    await expect(load({ keysDir: '/nonexistent/keys' })).rejects.toThrow('Key file /nonexistent/keys: cannot read the keys directory');
+    await expect(load({ keys: { x: '/nonexistent/x.pub' } })).rejects.toThrow('Key file /nonexistent/x.pub: cannot be read');
+    const dir = tempDir();
+    writeFileSync(join(dir, 'odd'), 'no pem here');
+    await expect(load({ keys: { odd: join(dir, 'odd') } })).rejects.toThrow('holds no PEM key or certificate');
+  });
+
+  it('reload() swaps in changed keys, notifies, and keeps the old ones when the new cannot be parsed', async () => {
+    const dir = tempDir();
+    const [first, second] = [rsaKeyPair(), rsaKeyPair()];
+    writeFileSync(join(dir, 'default.pub'), first.publicPem);
+    const store = await load({ keysDir: dir });
+    let changes = 0;
+    store.onChange(() => changes++);
+
+    expect(await store.reload()).toBe(true);
+    expect(changes).toBe(0);
+    expect(store.version).toBe(0);
+
+    writeFileSync(join(dir, 'default.pub'), second.publicPem);
+    expect(await store.reload()).toBe(true);
+    expect(changes).toBe(1);
+    expect(store.version).toBe(1);
+    expect(store.publicKey('default')?.key.equals(second.publicKey)).toBe(true);
+
+    writeFileSync(join(dir, 'default.pub'), 'broken');
+    expect(await store.reload()).toBe(false);
+    expect(store.publicKey('default')?.key.equals(second.publicKey)).toBe(true);
+    expect(changes).toBe(1);
+  });
+});
