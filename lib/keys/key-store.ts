@@ -48,6 +48,7 @@ export class KeyStore {
   /** Loads every key; throws KeyFileError naming the first file that cannot be used. */
   static async load(options: KeyStoreOptions): Promise<KeyStore> {
     const store = new KeyStore(options, await readKeySet(options));
+    store.logger.log(`Keys loaded: ${describe(store.keySet)}`);
     if (options.watch !== false) store.watch();
     return store;
   }

@@ -1,0 +1,22 @@
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { Auth, CurrentAuth, MicrokubesAuthGuard } from 'microkubes-nestjs';
+
+@Controller()
+@UseGuards(MicrokubesAuthGuard)
+export class HelloController {
+  /** Secured: any valid platform JWT or OAuth2 token. */
+  @Get('hello')
+  hello(@CurrentAuth() auth: Auth) {
+    const { userId, username, roles, organizations, namespaces, scopes } = auth;
+    return {
+      message: `Hello ${username} from NestJS service on Microkubes`,
+      auth: { userId, username, roles, organizations, namespaces, scopes },
+    };
+  }
+
+  /** Public through `security.publicRoutes`, as on the platform. */
+  @Get('healthcheck')
+  healthcheck() {
+    return { status: 'ok' };
+  }
+}

@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module.js';
+import { demoToken } from './dev-keys.js';
+
+async function main(): Promise<void> {
+  // abortOnError: false lets a start-up error (a bad key, an invalid option) reach the catch below.
+  const app = await NestFactory.create(AppModule, { abortOnError: false });
+  app.enableShutdownHooks();
+  const port = Number(process.env.PORT ?? 3000);
+  await app.listen(port);
+
+  console.log(`hello-service listening on http://localhost:${port}`);
+  if (!process.env.MICROKUBES_KEYS_DIR) {
+    const token = demoToken();
+    console.log('\nDevelopment keys in sample/.keys. A demo token, minted as jwt-issuer does:\n');
+    console.log(`  ${token}\n`);
+    console.log(`  curl -H "Authorization: Bearer ${token}" http://localhost:${port}/hello\n`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`hello-service failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppModule } from '../../sample/src/app.module.js';
+import { demoToken, ensureDevKeys } from '../../sample/src/dev-keys.js';
+import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
+import { authServerToken, jwtIssuerToken } from '../support/platform-tokens.js';
+import { bearer, getJson, startApp, type RunningApp } from '../support/test-app.js';
+
+describe('the sample service, on platform keys', () => {
+  let keys: PlatformKeys;
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    keys = platformKeysDir();
+    process.env.MICROKUBES_KEYS_DIR = keys.dir;
+    running = await startApp('express', { imports: [AppModule] });
+  });
+  afterAll(async () => {
+    delete process.env.MICROKUBES_KEYS_DIR;
+    await running?.close();
+    keys?.remove();
+  });
+
+  it('greets the caller of GET /hello with the Auth it was given', async () => {
+    const token = jwtIssuerToken(keys.default.privateKey, {
+      userId: 'u-1', username: 'jane@example.com', roles: ['user', 'admin'], organizations: ['acme'], namespaces: ['dev'],
+    });
+    const { status, body } = await getJson(`${running.url}/hello`, bearer(token));
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      message: 'Hello jane@example.com from NestJS service on Microkubes',
+      auth: { userId: 'u-1', username: 'jane@example.com', roles: ['user', 'admin'], organizations: ['acme'], namespaces: ['dev'], scopes: ['api:read'] },
+    });
+  });
+
+  it('takes OAuth2 access tokens too', async () => {
+    const token = authServerToken(keys.authServer.privateKey, { clientId: 'c1', userId: 'u-2', username: 'joe@example.com' });
+    expect((await getJson(`${running.url}/hello`, bearer(token))).body.message).toBe('Hello joe@example.com from NestJS service on Microkubes');
+  });
+
+  it('keeps GET /healthcheck public and refuses /hello without a token', async () => {
+    expect(await getJson(`${running.url}/healthcheck`)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await getJson(`${running.url}/hello`)).toMatchObject({ status: 401, body: { code: 401, message: 'missing bearer token' } });
+  });
+});
+
+describe('the sample service, on embedded development keys', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'mk-sample-')), 'keys');
+  afterAll(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
+
+  it('generates a key pair once, keeps the private key to its owner, and mints a demo token that the module accepts', async () => {
+    ensureDevKeys(dir);
+    const firstMtime = statSync(join(dir, 'default.pub')).mtimeMs;
+    ensureDevKeys(dir);
+    expect(statSync(join(dir, 'default.pub')).mtimeMs).toBe(firstMtime);
+    expect(statSync(join(dir, 'default')).mode & 0o777).toBe(0o600);
+
+    process.env.MICROKUBES_KEYS_DIR = dir;
+    const running = await startApp('fastify', { imports: [AppModule] });
+    try {
+      const { status, body } = await getJson(`${running.url}/hello`, bearer(demoToken(dir)));
+      expect(status).toBe(200);
+      expect(body.auth).toEqual({
+        userId: 'demo-user-1', username: 'demo@example.com', roles: ['user'], organizations: ['demo-org'], namespaces: ['demo'], scopes: ['api:read'],
+      });
+    } finally {
+      delete process.env.MICROKUBES_KEYS_DIR;
+      await running.close();
+    }
+  });
+});
