@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicrokubesModule } from '../../lib/index.js';
-import { CallerService, HelloController, ScopedController } from '../support/hello.controller.js';
+import { CallerService, CatalogController, HelloController, ScopedController } from '../support/hello.controller.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { authServerToken, jwtIssuerToken, systemToken } from '../support/platform-tokens.js';
 import { bearer, getJson, PLATFORMS, startApp, type RunningApp } from '../support/test-app.js';
@@ -13,7 +13,7 @@ describe.each(PLATFORMS)('tokens as the platform mints them (%s)', (platform) =>
     keys = platformKeysDir();
     running = await startApp(platform, {
       imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, security: { publicRoutes: ['/todo/public/.*'] } })],
-      controllers: [HelloController, ScopedController],
+      controllers: [HelloController, ScopedController, CatalogController],
       providers: [CallerService],
     });
   });
@@ -105,6 +105,13 @@ describe.each(PLATFORMS)('tokens as the platform mints them (%s)', (platform) =>
     expect((await getJson(`${running.url}/todo/public/list`)).status).toBe(200);
     expect((await getJson(`${running.url}/todo/public/list?x=1`)).status).toBe(200);
     expect((await getJson(`${running.url}/hello`, { method: 'OPTIONS' })).status).toBe(200);
+  });
+
+  it("lets a method's @Public(false) secure one route of a @Public() controller", async () => {
+    expect((await getJson(`${running.url}/catalog`)).status).toBe(200);
+    expect((await getJson(`${running.url}/catalog/orders`)).status).toBe(401);
+    const token = jwtIssuerToken(keys.default.privateKey, { userId: 'u4', username: 'buyer@example.com' });
+    expect((await getJson(`${running.url}/catalog/orders`, bearer(token))).body).toEqual({ username: 'buyer@example.com' });
   });
 
   it('answers 401 with the platform error body and an RFC 6750 challenge without a token', async () => {

@@ -52,3 +52,20 @@ export class ScopedController {
     return this.caller.describe();
   }
 }
+
+/** Public as a whole, but one route secured again: the method's decorator wins. */
+@Controller('catalog')
+@UseGuards(MicrokubesAuthGuard)
+@Public()
+export class CatalogController {
+  @Get()
+  list() {
+    return { items: [] };
+  }
+
+  @Get('orders')
+  @Public(false)
+  orders(@CurrentAuth('username') username: string) {
+    return { username };
+  }
+}

@@ -2,7 +2,8 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { Logger } from '@nestjs/common';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KeyFileError, KeyStore } from '../../../lib/index.js';
 import { platformKeysDir, rsaKeyPair } from '../../support/platform-keys.js';
 
@@ -19,6 +20,8 @@ const load = async (options: Parameters<typeof KeyStore.load>[0]) => {
   stores.push(store);
   return store;
 };
+
+beforeAll(() => Logger.overrideLogger(false));
 
 afterEach(() => {
   for (const store of stores.splice(0)) store.close();
