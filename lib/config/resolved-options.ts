@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type {
   JwtAlgorithm,
@@ -15,6 +16,15 @@ const ASYMMETRIC_ALGORITHMS: JwtAlgorithm[] = [
 const HMAC_ALGORITHMS: JwtAlgorithm[] = ['HS256', 'HS384', 'HS512'];
 const KNOWN_ALGORITHMS = new Set<string>([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
 const MIN_HMAC_SECRET_BYTES = 32;
+
+/** Option names, per level, so that a misspelt one is pointed out rather than silently ignored. */
+const KNOWN_OPTIONS = {
+  root: ['keysDir', 'keys', 'watchKeys', 'security'],
+  security: ['jwt', 'oauth2', 'publicRoutes', 'ignoreHttpMethods', 'globalGuard', 'realm'],
+  jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration'],
+  oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'requiredScopes', 'jwksUri'],
+};
+const logger = new Logger('MicrokubesModule');
 
 /** Token verification settings of one strategy, validated and with every default applied. */
 export interface ResolvedTokenOptions {
@@ -53,6 +63,7 @@ export interface ResolvedMicrokubesOptions {
 export function resolveOptions(given: MicrokubesModuleOptions | undefined): ResolvedMicrokubesOptions {
   if (!isObject(given)) throw new MicrokubesOptionsError('(options)', 'must be an object');
   const options = given as MicrokubesModuleOptions;
+  warnUnknown(options, KNOWN_OPTIONS.root, '');
   const keysDir = optionalString(options.keysDir, 'keysDir');
   const keys = options.keys ?? {};
   if (!isObject(keys)) throw new MicrokubesOptionsError('keys', 'must map key names to file paths');
@@ -63,6 +74,7 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
   }
   const security = options.security ?? {};
   if (!isObject(security)) throw new MicrokubesOptionsError('security', 'must be an object');
+  warnUnknown(security, KNOWN_OPTIONS.security, 'security.');
 
   const jwt =
     security.jwt === false ? undefined : resolveTokenOptions(security.jwt ?? {}, 'security.jwt', undefined);
@@ -118,6 +130,7 @@ function resolveTokenOptions(
   issuer: string | string[] | null | undefined,
 ): ResolvedTokenOptions {
   if (!isObject(options)) throw new MicrokubesOptionsError(path, 'must be an object or false');
+  warnUnknown(options, path === 'security.oauth2' ? KNOWN_OPTIONS.oauth2 : KNOWN_OPTIONS.jwt, `${path}.`);
   const hmacSecret = resolveHmacSecret(options.hmacSecret, `${path}.hmacSecret`);
   const algorithms = optionalArray(options.algorithms, `${path}.algorithms`) ?? [
     ...ASYMMETRIC_ALGORITHMS,
@@ -208,6 +221,12 @@ function optionalArray<T>(value: T[] | undefined, path: string): T[] | undefined
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) throw new MicrokubesOptionsError(path, 'must be an array');
   return value;
+}
+
+function warnUnknown(options: object, known: readonly string[], prefix: string): void {
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) logger.warn(`Unknown MicrokubesModule option "${prefix}${name}" is ignored`);
+  }
 }
 
 function isObject(value: unknown): boolean {

@@ -85,6 +85,7 @@ function pathOf(request: HttpRequest): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+/** A quoted-string of the challenge: printable ASCII only, so that no header can be refused. */
 function quote(text: string): string {
-  return text.replace(/[\\"]/g, '\\$&').replace(/[\r\n]/g, ' ');
+  return text.replace(/[^\x20-\x7e]/g, '?').replace(/[\\"]/g, '\\$&');
 }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { MicrokubesOptionsError, type MicrokubesModuleOptions } from '../../../lib/index.js';
 import { resolveOptions } from '../../../lib/config/resolved-options.js';
@@ -56,5 +57,23 @@ describe('resolveOptions', () => {
     expect(error).toBeInstanceOf(MicrokubesOptionsError);
     expect((error as MicrokubesOptionsError).option).toBe(option);
     expect((error as Error).message).toMatch(new RegExp(`^Invalid MicrokubesModule option "${option.replace(/[[\].]/g, '\\$&')}": `));
+  });
+});
+
+describe('unknown options', () => {
+  it('are pointed out, by their full name, and ignored', () => {
+    const warnings: string[] = [];
+    Logger.overrideLogger({ log() {}, error() {}, warn: (message: unknown) => warnings.push(String(message)) });
+    try {
+      resolveOptions({ keyDir: '/run/secrets', security: { publicRoute: [], jwt: { clockSkew: 5 }, oauth2: { scopes: [] } } } as MicrokubesModuleOptions);
+    } finally {
+      Logger.overrideLogger(true);
+    }
+    expect(warnings).toEqual([
+      'Unknown MicrokubesModule option "keyDir" is ignored',
+      'Unknown MicrokubesModule option "security.publicRoute" is ignored',
+      'Unknown MicrokubesModule option "security.jwt.clockSkew" is ignored',
+      'Unknown MicrokubesModule option "security.oauth2.scopes" is ignored',
+    ]);
   });
 });
