@@ -71,17 +71,22 @@ describe.each(PLATFORMS)('key rotation while the service runs (%s)', (platform) 
   });
 
   const [oldKey, newKey, steadyKey] = [rsaKeyPair(), rsaKeyPair(), rsaKeyPair()];
+
+  /** A plain keys directory holding these files, and the app started on it. */
+  async function startOnKeysDir(files: Record<string, string>): Promise<{ dir: string; app: RunningApp }> {
+    const dir = mkdtempSync(join(tmpdir(), 'mk-rot-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+    running = await startApp(platform, { imports: [MicrokubesModule.forRoot({ keysDir: dir })], controllers: [HelloController] });
+    return { dir, app: running };
+  }
   const oldToken = tokenOf(oldKey, 'old@example.com');
   const newToken = tokenOf(newKey, 'new@example.com');
   const steadyToken = tokenOf(steadyKey, 'steady@example.com');
 
   it('picks up a key file replaced on disk, with no failed request during the swap', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mk-rot-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'default.pub'), oldKey.publicPem);
-    writeFileSync(join(dir, 'system.pub'), steadyKey.publicPem);
-    running = await startApp(platform, { imports: [MicrokubesModule.forRoot({ keysDir: dir })], controllers: [HelloController] });
-    const { url } = running;
+    const { dir, app } = await startOnKeysDir({ 'default.pub': oldKey.publicPem, 'system.pub': steadyKey.publicPem });
+    const { url } = app;
     expect(await statusOf(url, oldToken)).toBe(200);
     expect(await statusOf(url, newToken)).toBe(401);
 
@@ -113,11 +118,8 @@ describe.each(PLATFORMS)('key rotation while the service runs (%s)', (platform) 
   });
 
   it('keeps the previous keys when a changed file cannot be parsed, and says which file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mk-rot-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'default.pub'), oldKey.publicPem);
-    running = await startApp(platform, { imports: [MicrokubesModule.forRoot({ keysDir: dir })], controllers: [HelloController] });
-    const { url, logger } = running;
+    const { dir, app } = await startOnKeysDir({ 'default.pub': oldKey.publicPem });
+    const { url, logger } = app;
 
     writeFileSync(join(dir, 'default.pub'), '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n');
     await eventually(async () => logger.lines.some((line) => line.includes('Keys not reloaded') && line.includes(join(dir, 'default.pub'))));
@@ -129,12 +131,8 @@ describe.each(PLATFORMS)('key rotation while the service runs (%s)', (platform) 
   });
 
   it('drops a removed key and adds a new one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mk-rot-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'default.pub'), oldKey.publicPem);
-    writeFileSync(join(dir, 'system.pub'), steadyKey.publicPem);
-    running = await startApp(platform, { imports: [MicrokubesModule.forRoot({ keysDir: dir })], controllers: [HelloController] });
-    const { url } = running;
+    const { dir, app } = await startOnKeysDir({ 'default.pub': oldKey.publicPem, 'system.pub': steadyKey.publicPem });
+    const { url } = app;
 
     rmSync(join(dir, 'default.pub'));
     await eventually(async () => (await statusOf(url, oldToken)) === 401);
