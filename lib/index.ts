@@ -19,3 +19,8 @@ export { SecurityException } from './security/security.exception.js';
 export { JWT_STRATEGY, MicrokubesJwtStrategy } from './security/jwt.strategy.js';
 export { OAUTH2_STRATEGY, MicrokubesOAuth2Strategy } from './security/oauth2.strategy.js';
 export { TokenRefusal, type RefusalKind } from './security/token-refusal.js';
+
+export { KongRegistrationService, type KongRegistration } from './gateway/kong-registration.service.js';
+export { GatewayRegistrationError } from './gateway/gateway-registration.error.js';
+export { KongAdminError } from './gateway/kong-admin.client.js';
+export type { ResolvedGatewayOptions } from './config/resolved-gateway-options.js';

@@ -66,6 +66,82 @@ export interface MicrokubesSecurityOptions {
   realm?: string;
 }
 
+/** A Kong plugin provisioned on the service, e.g. `{ name: 'rate-limiting', config: { minute: 100 } }`. */
+export interface KongPluginOptions {
+  name: string;
+  config?: Record<string, unknown>;
+  /** Default true. */
+  enabled?: boolean;
+}
+
+/** This instance as one target of a Kong upstream, for services with several replicas. */
+export interface KongTargetOptions {
+  /** The upstream's name. Default: the service's `host`, which Kong then balances over. */
+  upstream?: string;
+  /** This instance, `ip:port` or `host:port`. */
+  address: string;
+  /** Default 100 (Kong's default). */
+  weight?: number;
+}
+
+/** How registration retries while Kong is unreachable, answers 5xx, or times out. */
+export interface GatewayRetryOptions {
+  /** Attempts per admin API call, the first included. Default 15. */
+  attempts?: number;
+  /** Milliseconds from the first call after which registration gives up. Default 60000. */
+  deadline?: number;
+  /** Delay before the first retry, doubled at each one, with full jitter. Default 250 ms. */
+  initialDelay?: number;
+  /** Longest delay between two attempts. Default 5000 ms. */
+  maxDelay?: number;
+  /** Timeout of one admin API call. Default 5000 ms. */
+  requestTimeout?: number;
+}
+
+/**
+ * Self-registration with the Kong API gateway at start-up (microkubes-python's
+ * `KongGatewayRegistrator.register`). Start-up fails when registration fails.
+ */
+export interface MicrokubesGatewayOptions {
+  /** Kong's admin URL, a path prefix allowed. Default: the `API_GATEWAY_URL` environment variable. */
+  adminUrl?: string;
+  /** `auto` (default) asks Kong its version: 0.x gets `/apis`, 1.0 and later services and routes. */
+  apiMode?: 'auto' | 'legacy' | 'services';
+  /** The service's name in Kong. Required. */
+  name: string;
+  /** Paths Kong routes to this service. At least one. */
+  paths: string[];
+  /** The host Kong calls this service on (e.g. `hello-service.service.consul`). Required. */
+  host: string;
+  /** The port Kong calls this service on, 1-65535. Default 8080. */
+  port?: number;
+  /** `http` (default) or `https`, towards this service. */
+  protocol?: 'http' | 'https';
+  /** Request hosts the route matches. Default any. */
+  hosts?: string[];
+  /** Request methods the route matches. Default any. */
+  methods?: string[];
+  /** Strip the matched path before proxying. Default false: services see the paths they declare. */
+  stripPath?: boolean;
+  /** Pass the client's Host header upstream. Default false. */
+  preserveHost?: boolean;
+  /** Kong's retries towards this service. Default: Kong's (5). */
+  retries?: number;
+  /** Kong's timeouts towards this service, in ms. Default: Kong's (60000). */
+  connectTimeout?: number;
+  readTimeout?: number;
+  writeTimeout?: number;
+  /** Tags added to the module's own (`microkubes`, `microkubes-service:<name>`). Kong >= 1.1. */
+  tags?: string[];
+  /** Headers for every admin API call, e.g. `{ 'Kong-Admin-Token': '...' }`. */
+  headers?: Record<string, string>;
+  /** Plugins provisioned on the service, upserted by name. */
+  plugins?: KongPluginOptions[];
+  /** This instance's target in the service's upstream; removed again at shutdown. */
+  target?: KongTargetOptions;
+  retry?: GatewayRetryOptions;
+}
+
 export interface MicrokubesModuleOptions {
   /**
    * Directory of keys, named as on the platform: `*.pub` public keys, `*.pem`, `*.key` or no
@@ -82,4 +158,6 @@ export interface MicrokubesModuleOptions {
   watchKeys?: boolean;
   /** Authentication. Default: JWT and OAuth2 strategies on, nothing public but OPTIONS. */
   security?: MicrokubesSecurityOptions;
+  /** Registration with Kong at start-up. Default none: no registration is attempted. */
+  gateway?: MicrokubesGatewayOptions;
 }

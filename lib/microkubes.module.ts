@@ -1,7 +1,9 @@
+import { HttpModule } from '@nestjs/axios';
 import { Module, type CanActivate } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { authProvider } from './auth/auth.provider.js';
 import { resolveOptions, type ResolvedMicrokubesOptions } from './config/resolved-options.js';
+import { KongRegistrationService } from './gateway/kong-registration.service.js';
 import { KeyStore } from './keys/key-store.js';
 import { MICROKUBES_OPTIONS, MICROKUBES_AUTH } from './microkubes.constants.js';
 import { MICROKUBES_MODULE_OPTIONS, MicrokubesConfigurableModule } from './microkubes.module-definition.js';
@@ -13,9 +15,11 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
 
 /**
  * `MicrokubesModule.forRoot(options)` / `forRootAsync({ imports, inject, useFactory })`: validates
- * the options, parses the keys and builds the security chain once, at start-up.
+ * the options, parses the keys and builds the security chain once, at start-up; registers the
+ * service with Kong at bootstrap when `gateway` is given.
  */
 @Module({
+  imports: [HttpModule],
   providers: [
     { provide: MICROKUBES_OPTIONS, inject: [MICROKUBES_MODULE_OPTIONS], useFactory: resolveOptions },
     {
@@ -26,6 +30,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     },
     { provide: MicrokubesAuthenticator, inject: [MICROKUBES_OPTIONS, KeyStore], useFactory: buildSecurityChain },
     MicrokubesAuthGuard,
+    KongRegistrationService,
     authProvider,
     {
       provide: APP_GUARD,
@@ -34,6 +39,6 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
         options.security.globalGuard ? guard : letEveryRequestThrough,
     },
   ],
-  exports: [MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, MicrokubesAuthGuard, MICROKUBES_AUTH],
+  exports: [MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, MicrokubesAuthGuard, KongRegistrationService, MICROKUBES_AUTH],
 })
 export class MicrokubesModule extends MicrokubesConfigurableModule {}

@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type {
   JwtAlgorithm,
@@ -7,6 +6,8 @@ import type {
   OAuth2SecurityOptions,
 } from '../microkubes-options.interface.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
+import { resolveGatewayOptions, type ResolvedGatewayOptions } from './resolved-gateway-options.js';
+import { isObject, optionalArray, optionalBoolean, optionalString, stringList, warnUnknown } from './option-checks.js';
 
 export const PLATFORM_OAUTH2_ISSUER = 'Microkubes Authorization Server';
 
@@ -19,12 +20,12 @@ const MIN_HMAC_SECRET_BYTES = 32;
 
 /** Option names, per level, so that a misspelt one is pointed out rather than silently ignored. */
 const KNOWN_OPTIONS = {
-  root: ['keysDir', 'keys', 'watchKeys', 'security'],
+  root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway'],
   security: ['jwt', 'oauth2', 'publicRoutes', 'ignoreHttpMethods', 'globalGuard', 'realm'],
   jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration'],
   oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'requiredScopes', 'jwksUri'],
 };
-const logger = new Logger('MicrokubesModule');
+
 
 /** Token verification settings of one strategy, validated and with every default applied. */
 export interface ResolvedTokenOptions {
@@ -57,6 +58,7 @@ export interface ResolvedMicrokubesOptions {
   keys: Record<string, string>;
   watchKeys: boolean;
   security: ResolvedSecurityOptions;
+  gateway?: ResolvedGatewayOptions;
 }
 
 /** Validates the module's options once, at start-up, and fills in the defaults. */
@@ -101,6 +103,7 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
       globalGuard: optionalBoolean(security.globalGuard, 'security.globalGuard') ?? false,
       realm: optionalString(security.realm, 'security.realm') ?? 'microkubes',
     },
+    gateway: resolveGatewayOptions(options.gateway),
   };
 }
 
@@ -194,41 +197,4 @@ function compileRoutePattern(route: unknown, path: string): RegExp {
   } catch (error) {
     throw new MicrokubesOptionsError(path, `"${route}" is not a valid regular expression: ${(error as Error).message}`);
   }
-}
-
-function stringList(value: unknown, path: string): string[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  const list = Array.isArray(value) ? value : [value];
-  if (list.length === 0 || list.some((v) => typeof v !== 'string' || v === '')) {
-    throw new MicrokubesOptionsError(path, 'must be a non-empty string or a list of them');
-  }
-  return list as string[];
-}
-
-function optionalString(value: unknown, path: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw new MicrokubesOptionsError(path, 'must be a non-empty string');
-  return value;
-}
-
-function optionalBoolean(value: unknown, path: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new MicrokubesOptionsError(path, 'must be true or false');
-  return value;
-}
-
-function optionalArray<T>(value: T[] | undefined, path: string): T[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value)) throw new MicrokubesOptionsError(path, 'must be an array');
-  return value;
-}
-
-function warnUnknown(options: object, known: readonly string[], prefix: string): void {
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) logger.warn(`Unknown MicrokubesModule option "${prefix}${name}" is ignored`);
-  }
-}
-
-function isObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
