@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MicrokubesModule } from 'microkubes-nestjs';
 import { ensureDevKeys } from './dev-keys.js';
+import { gatewayFromEnvironment } from './gateway-settings.js';
 import { HelloController } from './hello.controller.js';
 
 @Module({
@@ -12,6 +13,8 @@ import { HelloController } from './hello.controller.js';
         security: {
           publicRoutes: ['/healthcheck'],
         },
+        // Registers with Kong at start-up when API_GATEWAY_URL is set; start-up fails if that fails.
+        gateway: gatewayFromEnvironment(),
       }),
     }),
   ],

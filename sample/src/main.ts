@@ -4,8 +4,10 @@ import { AppModule } from './app.module.js';
 import { demoToken } from './dev-keys.js';
 
 async function main(): Promise<void> {
-  // abortOnError: false lets a start-up error (a bad key, an invalid option) reach the catch below.
+  // abortOnError: false lets a start-up error (a bad key, an invalid option, Kong refusing the
+  // registration) reach the catch below.
   const app = await NestFactory.create(AppModule, { abortOnError: false });
+  // SIGTERM and SIGINT close the app, which takes this replica's target out of Kong's upstream.
   app.enableShutdownHooks();
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port);

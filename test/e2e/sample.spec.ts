@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppModule } from '../../sample/src/app.module.js';
 import { demoToken, ensureDevKeys } from '../../sample/src/dev-keys.js';
+import { gatewayFromEnvironment } from '../../sample/src/gateway-settings.js';
+import { KongAdminEmulator } from '../support/kong-admin-emulator.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { authServerToken, jwtIssuerToken } from '../support/platform-tokens.js';
 import { bearer, getJson, startApp, type RunningApp } from '../support/test-app.js';
@@ -69,5 +71,38 @@ describe('the sample service, on embedded development keys', () => {
       delete process.env.MICROKUBES_KEYS_DIR;
       await running.close();
     }
+  });
+});
+
+describe('the sample service, registering with Kong', () => {
+  const variables = ['API_GATEWAY_URL', 'SERVICE_NAME', 'SERVICE_HOST', 'SERVICE_PORT', 'SERVICE_PATHS', 'SERVICE_TARGET', 'MICROKUBES_KEYS_DIR'];
+  afterEach(() => {
+    for (const name of variables) delete process.env[name];
+  });
+
+  it('registers hello-service from its environment when API_GATEWAY_URL is set, and leaves at shutdown', async () => {
+    const kong = await KongAdminEmulator.start();
+    const keys = platformKeysDir();
+    Object.assign(process.env, {
+      API_GATEWAY_URL: kong.url, SERVICE_PORT: '8081', SERVICE_PATHS: '/hello, /greetings', SERVICE_TARGET: '10.1.2.3:8081', MICROKUBES_KEYS_DIR: keys.dir,
+    });
+    try {
+      const running = await startApp('express', { imports: [AppModule] });
+      expect([...kong.kong3.services.values()]).toEqual([expect.objectContaining({ name: 'hello-service', host: 'hello-service.service.consul', port: 8081 })]);
+      expect([...kong.kong3.routes.values()]).toEqual([expect.objectContaining({ paths: ['/hello', '/greetings'] })]);
+      expect(kong.kong3.targetsOf('hello-service.service.consul').map((t) => t.target)).toEqual(['10.1.2.3:8081']);
+      await running.close();
+      expect(kong.kong3.targetsOf('hello-service.service.consul')).toEqual([]);
+    } finally {
+      await kong.stop();
+      keys.remove();
+    }
+  });
+
+  it('registers nothing without API_GATEWAY_URL', async () => {
+    expect(gatewayFromEnvironment({})).toBeUndefined();
+    expect(gatewayFromEnvironment({ API_GATEWAY_URL: 'http://kong:8001', SERVICE_NAME: 'todo', PORT: '8080' })).toEqual({
+      adminUrl: 'http://kong:8001', name: 'todo', host: 'todo.service.consul', port: 8080, paths: ['/hello'], target: undefined,
+    });
   });
 });
