@@ -59,11 +59,16 @@ export class Kong3State {
 
   private create(map: Map<string, JsonObject>, build: Builder, body: JsonObject): KongReply {
     const built = build.call(this, body, { id: uuid(), created_at: nowSeconds() });
+    return this.save(map, built, 201);
+  }
+
+  /** Stores a built entity unless it is invalid or takes a unique value of another. */
+  private save(map: Map<string, JsonObject>, built: Built, status: number): KongReply {
     if ('error' in built) return built.error;
     const conflict = this.uniqueViolation(map, built.entity);
     if (conflict) return conflict;
     map.set(built.entity.id as string, built.entity);
-    return reply(201, built.entity);
+    return reply(status, built.entity);
   }
 
   private upsert(map: Map<string, JsonObject>, build: Builder, key: string, body: JsonObject): KongReply {
@@ -74,12 +79,7 @@ export class Kong3State {
     // The URL's name wins over the body's (check_upsert).
     const named = isUuid(key) ? body : { ...body, name: key };
     const meta = { id: (existing?.id as string | undefined) ?? (isUuid(key) ? key : uuid()), created_at: (existing?.created_at as number | undefined) ?? nowSeconds() };
-    const built = build.call(this, named, meta);
-    if ('error' in built) return built.error;
-    const conflict = this.uniqueViolation(map, built.entity);
-    if (conflict) return conflict;
-    map.set(built.entity.id as string, built.entity);
-    return reply(200, built.entity);
+    return this.save(map, build.call(this, named, meta), 200);
   }
 
   private patch(map: Map<string, JsonObject>, build: Builder, key: string, body: JsonObject): KongReply {
@@ -87,12 +87,7 @@ export class Kong3State {
     if (!existing) return notFound();
     const { id, created_at, updated_at, ...fields } = existing;
     void updated_at;
-    const built = build.call(this, { ...fields, ...body }, { id: id as string, created_at: created_at as number });
-    if ('error' in built) return built.error;
-    const conflict = this.uniqueViolation(map, built.entity);
-    if (conflict) return conflict;
-    map.set(id as string, built.entity);
-    return reply(200, built.entity);
+    return this.save(map, build.call(this, { ...fields, ...body }, { id: id as string, created_at: created_at as number }), 200);
   }
 
   private remove(map: Map<string, JsonObject>, key: string): KongReply {
