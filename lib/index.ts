@@ -24,3 +24,11 @@ export { KongRegistrationService, type KongRegistration } from './gateway/kong-r
 export { GatewayRegistrationError } from './gateway/gateway-registration.error.js';
 export { KongAdminError } from './gateway/kong-admin.client.js';
 export type { ResolvedGatewayOptions } from './config/resolved-gateway-options.js';
+
+export { Roles, ROLES_KEY, type RolesRequirement } from './acl/roles.decorator.js';
+export { RolesGuard } from './acl/roles.guard.js';
+export { AccessControlGuard } from './acl/access-control.guard.js';
+export { AclGuard } from './acl/acl.guard.js';
+export { SkipAcl, SKIP_ACL_KEY } from './acl/skip-acl.decorator.js';
+export { AclPolicyEnforcer } from './acl/acl-policy.enforcer.js';
+export { AclPolicySet, actionOf, type AclDecision, type AclRequest } from './acl/acl-policy.js';

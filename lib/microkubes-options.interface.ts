@@ -142,6 +142,62 @@ export interface MicrokubesGatewayOptions {
   retry?: GatewayRetryOptions;
 }
 
+/** A condition of a platform ACL policy: `{ "type": "RolesCondition", "options": { "values": ["user"] } }`. */
+export interface AclPolicyCondition {
+  /** `RolesCondition`, `ScopesCondition`, `OrganizationsCondition`, `NamespacesCondition` or `OwnerCondition`. */
+  type: string;
+  options?: { values?: string[] };
+}
+
+/**
+ * A platform ACL policy, as the Go library (ladon) writes them. `subjects` are usernames,
+ * `resources` request paths, `actions` `api:read` (GET, HEAD) or `api:write` (POST, PUT, PATCH,
+ * DELETE); each may hold `<regex>` parts and is matched against the whole value.
+ */
+export interface AclPolicy {
+  id: string;
+  description?: string;
+  effect: 'allow' | 'deny';
+  subjects: string[];
+  resources: string[];
+  actions: string[];
+  /** Keyed by a name of your choosing (`OwnerCondition`: the route parameter holding the owner). */
+  conditions?: Record<string, AclPolicyCondition>;
+}
+
+/** microkubes-python's ACL config (flask-miracle-acl), accepted as grants. */
+export interface SeedAclConfig {
+  /** resource -> the actions it knows (`create`, `read`, `update`, `delete`). */
+  struct?: Record<string, string[]>;
+  /** role -> resource -> actions. */
+  grants: Record<string, Record<string, string[]>>;
+  MACL_DEFFINITION?: { roles?: string[] };
+  /** Roles of a caller who has none. */
+  MACL_DEFAULT_ROLES?: string[];
+}
+
+/**
+ * nest-access-control (accesscontrol) grants: `{ role: { resource: { 'read:any': ['*'] } } }` or a
+ * list of `{ role, resource, action, attributes }`.
+ */
+export type AccessControlGrants = Record<string, unknown> | Array<Record<string, unknown>>;
+
+export interface MicrokubesAclOptions {
+  /** Grants for `@UseRoles` and `AccessControlGuard`; nest-access-control's format or the seed's. */
+  grants?: AccessControlGrants | SeedAclConfig;
+  /** Roles given to a caller whose token has none, for the grants. Default none (the seed's `MACL_DEFAULT_ROLES` sets it). */
+  defaultRoles?: string[];
+  /** Platform ACL policies, compiled once at start-up. */
+  policies?: AclPolicy[];
+  /**
+   * Check the policies on every route MicrokubesAuthGuard secures, after authentication; skip one
+   * with `@SkipAcl()`. Default true when `policies` are given.
+   */
+  enforcePolicies?: boolean;
+  /** Apply `RolesGuard` and `AccessControlGuard` to every route (they act on decorated routes only). Default false. */
+  globalGuards?: boolean;
+}
+
 export interface MicrokubesModuleOptions {
   /**
    * Directory of keys, named as on the platform: `*.pub` public keys, `*.pem`, `*.key` or no
@@ -160,4 +216,6 @@ export interface MicrokubesModuleOptions {
   security?: MicrokubesSecurityOptions;
   /** Registration with Kong at start-up. Default none: no registration is attempted. */
   gateway?: MicrokubesGatewayOptions;
+  /** Access control: `@Roles`, nest-access-control grants, platform ACL policies. */
+  acl?: MicrokubesAclOptions;
 }

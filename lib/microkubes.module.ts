@@ -1,6 +1,10 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module, type CanActivate } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AccessControlGuard } from './acl/access-control.guard.js';
+import { AclPolicyEnforcer } from './acl/acl-policy.enforcer.js';
+import { AclGuard } from './acl/acl.guard.js';
+import { RolesGuard } from './acl/roles.guard.js';
 import { authProvider } from './auth/auth.provider.js';
 import { resolveOptions, type ResolvedMicrokubesOptions } from './config/resolved-options.js';
 import { KongRegistrationService } from './gateway/kong-registration.service.js';
@@ -30,6 +34,10 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     },
     { provide: MicrokubesAuthenticator, inject: [MICROKUBES_OPTIONS, KeyStore], useFactory: buildSecurityChain },
     MicrokubesAuthGuard,
+    AclPolicyEnforcer,
+    RolesGuard,
+    AccessControlGuard,
+    AclGuard,
     KongRegistrationService,
     authProvider,
     {
@@ -38,7 +46,22 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
       useFactory: (options: ResolvedMicrokubesOptions, guard: MicrokubesAuthGuard) =>
         options.security.globalGuard ? guard : letEveryRequestThrough,
     },
+    // Global guards run before controller guards; these authenticate first themselves.
+    {
+      provide: APP_GUARD,
+      inject: [MICROKUBES_OPTIONS, RolesGuard],
+      useFactory: (options: ResolvedMicrokubesOptions, guard: RolesGuard) => (options.acl.globalGuards ? guard : letEveryRequestThrough),
+    },
+    {
+      provide: APP_GUARD,
+      inject: [MICROKUBES_OPTIONS, AccessControlGuard],
+      useFactory: (options: ResolvedMicrokubesOptions, guard: AccessControlGuard) =>
+        options.acl.globalGuards ? guard : letEveryRequestThrough,
+    },
   ],
-  exports: [MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, MicrokubesAuthGuard, KongRegistrationService, MICROKUBES_AUTH],
+  exports: [
+    MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, MicrokubesAuthGuard, AclPolicyEnforcer, RolesGuard, AccessControlGuard,
+    AclGuard, KongRegistrationService, MICROKUBES_AUTH,
+  ],
 })
 export class MicrokubesModule extends MicrokubesConfigurableModule {}

@@ -6,6 +6,7 @@ import type {
   OAuth2SecurityOptions,
 } from '../microkubes-options.interface.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
+import { resolveAclOptions, type ResolvedAclOptions } from './resolved-acl-options.js';
 import { resolveGatewayOptions, type ResolvedGatewayOptions } from './resolved-gateway-options.js';
 import { isObject, optionalArray, optionalBoolean, optionalString, stringList, warnUnknown } from './option-checks.js';
 
@@ -20,7 +21,7 @@ const MIN_HMAC_SECRET_BYTES = 32;
 
 /** Option names, per level, so that a misspelt one is pointed out rather than silently ignored. */
 const KNOWN_OPTIONS = {
-  root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway'],
+  root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl'],
   security: ['jwt', 'oauth2', 'publicRoutes', 'ignoreHttpMethods', 'globalGuard', 'realm'],
   jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration'],
   oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'requiredScopes', 'jwksUri'],
@@ -59,6 +60,7 @@ export interface ResolvedMicrokubesOptions {
   watchKeys: boolean;
   security: ResolvedSecurityOptions;
   gateway?: ResolvedGatewayOptions;
+  acl: ResolvedAclOptions;
 }
 
 /** Validates the module's options once, at start-up, and fills in the defaults. */
@@ -104,6 +106,7 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
       realm: optionalString(security.realm, 'security.realm') ?? 'microkubes',
     },
     gateway: resolveGatewayOptions(options.gateway),
+    acl: resolveAclOptions(options.acl),
   };
 }
 

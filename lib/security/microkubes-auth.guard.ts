@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { AclPolicyEnforcer } from '../acl/acl-policy.enforcer.js';
+import { SKIP_ACL_KEY } from '../acl/skip-acl.decorator.js';
 import { Auth } from '../auth/auth.js';
 import type { ResolvedMicrokubesOptions, ResolvedSecurityOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
 import { MicrokubesAuthenticator } from './microkubes-authenticator.js';
+import { pathOf } from './request-path.js';
 import { IS_PUBLIC_KEY } from './public.decorator.js';
 import { SecurityException } from './security.exception.js';
 import type { TokenRefusal } from './token-refusal.js';
@@ -12,27 +15,32 @@ interface HttpRequest {
   method: string;
   url: string;
   originalUrl?: string;
+  params?: Record<string, unknown>;
   user?: unknown;
 }
 
 /**
  * Authenticates every request of the routes it guards with the security chain (JWT, then OAuth2)
- * and puts the caller's `Auth` on `request.user`. Public routes, `@Public()` handlers and ignored
- * methods pass. Outside HTTP (WebSocket, RPC) it fails closed unless the handler is `@Public()`.
+ * and puts the caller's `Auth` on `request.user`; with `acl.enforcePolicies`, then checks the ACL
+ * policies (403 when denied). Public routes, `@Public()` handlers and ignored methods pass.
+ * Outside HTTP (WebSocket, RPC) it fails closed unless the handler is `@Public()`.
  */
 @Injectable()
 export class MicrokubesAuthGuard implements CanActivate {
   private readonly logger = new Logger('MicrokubesAuthGuard');
   private readonly security: ResolvedSecurityOptions;
   private readonly challengeScheme: string;
+  private readonly enforcePolicies: boolean;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly authenticator: MicrokubesAuthenticator,
     private readonly adapterHost: HttpAdapterHost,
     @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
+    private readonly aclEnforcer: AclPolicyEnforcer,
   ) {
     this.security = options.security;
+    this.enforcePolicies = options.acl.enforcePolicies;
     this.challengeScheme = options.security.jwt?.scheme ?? options.security.oauth2?.scheme ?? 'Bearer';
   }
 
@@ -58,6 +66,9 @@ export class MicrokubesAuthGuard implements CanActivate {
     });
     if (result instanceof Auth) {
       request.user = result;
+      if (this.enforcePolicies && !this.reflector.getAllAndOverride<boolean | undefined>(SKIP_ACL_KEY, [context.getHandler(), context.getClass()])) {
+        this.aclEnforcer.enforce(result, request);
+      }
       return true;
     }
     const refusal = result ?? { kind: 'invalid', message: 'authentication failed', scopes: [] };
@@ -76,13 +87,6 @@ export class MicrokubesAuthGuard implements CanActivate {
     if (refusal.kind === 'insufficient_scope') parts.push(`scope="${quote(refusal.scopes.join(' '))}"`);
     return parts.join(', ');
   }
-}
-
-/** The raw path, without the query string: what the router matched, not a decoded variant. */
-function pathOf(request: HttpRequest): string {
-  const url = request.originalUrl ?? request.url ?? '';
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }
 
 /** A quoted-string of the challenge: printable ASCII only, so that no header can be refused. */

@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
-import { MicrokubesAuthenticator, MicrokubesAuthGuard, Public } from '../../../lib/index.js';
+import { AclPolicyEnforcer, MicrokubesAuthenticator, MicrokubesAuthGuard, Public } from '../../../lib/index.js';
 import { resolveOptions } from '../../../lib/config/resolved-options.js';
 
 class Handlers {
@@ -22,7 +22,8 @@ function contextOf(type: 'rpc' | 'ws', handler: keyof Handlers): ExecutionContex
 }
 
 describe('MicrokubesAuthGuard outside HTTP', () => {
-  const guard = new MicrokubesAuthGuard(new Reflector(), new MicrokubesAuthenticator([]), new HttpAdapterHost(), resolveOptions({}));
+  const options = resolveOptions({});
+  const guard = new MicrokubesAuthGuard(new Reflector(), new MicrokubesAuthenticator([]), new HttpAdapterHost(), options, new AclPolicyEnforcer(options));
 
   it.each(['rpc', 'ws'] as const)('refuses a %s call (fails closed)', async (type) => {
     expect(await guard.canActivate(contextOf(type, 'secured'))).toBe(false);

@@ -1,0 +1,58 @@
+import { Inject, Injectable, Logger, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ROLES_BUILDER_TOKEN, RolesBuilder, type Role } from 'nest-access-control';
+import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
+import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
+import { MicrokubesAuthGuard } from '../security/microkubes-auth.guard.js';
+import { SecurityException } from '../security/security.exception.js';
+import { authenticatedCaller } from './authenticated-caller.js';
+
+/** nest-access-control's `@UseRoles` metadata key. */
+const USE_ROLES_KEY = 'roles';
+
+/**
+ * Enforces nest-access-control's `@UseRoles({ resource, action, possession })` on the caller's
+ * roles, with the grants of `acl.grants` or of `AccessControlModule.forRoles`. Unlike ACGuard it
+ * reads `@UseRoles` on the class too (the method's wins), and answers 403, not a 500, to a caller
+ * whose roles the grants do not know or who has none.
+ */
+@Injectable()
+export class AccessControlGuard implements CanActivate {
+  private readonly logger = new Logger('MicrokubesAccessControl');
+  private readonly builder?: RolesBuilder;
+  private readonly defaultRoles: readonly string[];
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authGuard: MicrokubesAuthGuard,
+    @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
+    @Optional() @Inject(ROLES_BUILDER_TOKEN) moduleBuilder?: RolesBuilder,
+  ) {
+    this.builder = options.acl.accessControl.builder ?? moduleBuilder;
+    this.defaultRoles = options.acl.accessControl.defaultRoles;
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const required = this.reflector.getAllAndOverride<Role[] | undefined>(USE_ROLES_KEY, [context.getHandler(), context.getClass()]);
+    if (!required || required.length === 0) return true;
+    const auth = await authenticatedCaller(context, this.authGuard);
+    if (!auth) return false;
+    if (!this.builder) {
+      this.logger.error('@UseRoles needs grants: set acl.grants or import AccessControlModule.forRoles(); access denied');
+      throw new SecurityException(403, 'access denied: no grants are configured');
+    }
+    const builder = this.builder;
+    const roles = (auth.roles.length > 0 ? auth.roles : this.defaultRoles).filter((role) => builder.hasRole(role));
+    if (roles.length === 0) throw new SecurityException(403, 'access denied: no role of the caller is granted anything');
+    const granted = required.every((requirement) => {
+      try {
+        return builder.permission({ ...requirement, possession: requirement.possession ?? 'any', role: roles }).granted;
+      } catch (error) {
+        this.logger.error(`@UseRoles(${JSON.stringify(requirement)}) cannot be checked: ${(error as Error).message}`);
+        return false;
+      }
+    });
+    if (!granted) throw new SecurityException(403, 'access denied: not granted');
+    return true;
+  }
+}

@@ -1,0 +1,156 @@
+import type { Auth } from '../auth/auth.js';
+import { MicrokubesOptionsError } from '../config/microkubes-options.error.js';
+import type { AclPolicy } from '../microkubes-options.interface.js';
+import { PolicyPattern } from './policy-pattern.js';
+
+/** What a policy is asked about: who, which path, which action, and request facts for conditions. */
+export interface AclRequest {
+  auth: Auth;
+  /** The request path. */
+  resource: string;
+  /** `api:read` or `api:write`. */
+  action: string;
+  /** Facts for OwnerCondition, e.g. the route's parameters. */
+  context?: Readonly<Record<string, unknown>>;
+}
+
+export interface AclDecision {
+  allowed: boolean;
+  /** The policy that decided: the deny that matched, or the first allow. */
+  policyId?: string;
+}
+
+type ListCondition = { kind: 'list'; field: 'roles' | 'scopes' | 'organizations' | 'namespaces'; values: PolicyPattern[] };
+type OwnerCondition = { kind: 'owner'; key: string };
+type CompiledCondition = ListCondition | OwnerCondition;
+
+const LIST_CONDITIONS: Record<string, ListCondition['field']> = {
+  RolesCondition: 'roles',
+  ScopesCondition: 'scopes',
+  OrganizationsCondition: 'organizations',
+  NamespacesCondition: 'namespaces',
+};
+
+/** One policy, compiled once: its patterns and conditions ready to test. */
+export class CompiledPolicy {
+  readonly deny: boolean;
+  readonly subjects: PolicyPattern[];
+  readonly resources: PolicyPattern[];
+  readonly actions: PolicyPattern[];
+  private readonly conditions: CompiledCondition[];
+
+  constructor(readonly policy: AclPolicy, index: number) {
+    const name = `acl.policies[${index}]${typeof policy?.id === 'string' ? ` (${policy.id})` : ''}`;
+    if (typeof policy !== 'object' || policy === null) throw new MicrokubesOptionsError(name, 'must be a policy object');
+    if (typeof policy.id !== 'string' || policy.id === '') throw new MicrokubesOptionsError(`${name}.id`, 'must be a non-empty string');
+    if (policy.effect !== 'allow' && policy.effect !== 'deny') {
+      throw new MicrokubesOptionsError(`${name}.effect`, 'must be "allow" or "deny"');
+    }
+    this.deny = policy.effect === 'deny';
+    this.subjects = patterns(policy.subjects, `${name}.subjects`);
+    this.resources = patterns(policy.resources, `${name}.resources`);
+    this.actions = patterns(policy.actions, `${name}.actions`);
+    this.conditions = Object.entries(policy.conditions ?? {}).map(([key, condition]) => compileCondition(key, condition, `${name}.conditions.${key}`));
+  }
+
+  get id(): string {
+    return this.policy.id;
+  }
+
+  /** Whether this policy speaks to the request: subject, resource and action match, every condition holds. */
+  matches(request: AclRequest): boolean {
+    return (
+      this.resources.some((pattern) => pattern.test(request.resource)) &&
+      this.subjects.some((pattern) => pattern.test(request.auth.username)) &&
+      this.actions.some((pattern) => pattern.test(request.action)) &&
+      this.conditions.every((condition) => holds(condition, request))
+    );
+  }
+}
+
+/**
+ * The compiled policies. Each is judged on its own (facts of different policies never mix); a
+ * matching deny wins; without a matching allow the answer is deny. Policies are indexed by literal
+ * action, so that a decision tests only those that can apply.
+ */
+export class AclPolicySet {
+  private readonly byAction = new Map<string, CompiledPolicy[]>();
+  private readonly anyAction: CompiledPolicy[] = [];
+
+  constructor(readonly policies: readonly CompiledPolicy[]) {
+    for (const policy of policies) {
+      if (policy.actions.every((action) => action.isLiteral)) {
+        for (const action of new Set(policy.actions.map((pattern) => pattern.source))) {
+          const bucket = this.byAction.get(action) ?? [];
+          bucket.push(policy);
+          this.byAction.set(action, bucket);
+        }
+      } else {
+        this.anyAction.push(policy);
+      }
+    }
+  }
+
+  static compile(policies: readonly AclPolicy[]): AclPolicySet {
+    const compiled = policies.map((policy, i) => new CompiledPolicy(policy, i));
+    const ids = new Set<string>();
+    for (const [i, policy] of compiled.entries()) {
+      if (ids.has(policy.id)) throw new MicrokubesOptionsError(`acl.policies[${i}] (${policy.id}).id`, 'is used by another policy');
+      ids.add(policy.id);
+    }
+    return new AclPolicySet(compiled);
+  }
+
+  decide(request: AclRequest): AclDecision {
+    let allowedBy: string | undefined;
+    for (const candidates of [this.byAction.get(request.action), this.anyAction]) {
+      for (const policy of candidates ?? []) {
+        if (!policy.matches(request)) continue;
+        if (policy.deny) return { allowed: false, policyId: policy.id };
+        allowedBy ??= policy.id;
+      }
+    }
+    return { allowed: allowedBy !== undefined, policyId: allowedBy };
+  }
+}
+
+/** The platform's actions: GET and HEAD read, POST, PUT, PATCH and DELETE write. */
+export function actionOf(method: string): string {
+  return ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method.toUpperCase()) ? 'api:write' : 'api:read';
+}
+
+function patterns(values: unknown, option: string): PolicyPattern[] {
+  if (!Array.isArray(values) || values.length === 0 || values.some((value) => typeof value !== 'string' || value === '')) {
+    throw new MicrokubesOptionsError(option, 'must be a non-empty list of strings');
+  }
+  return values.map((value: string, i) => {
+    try {
+      return new PolicyPattern(value);
+    } catch (error) {
+      throw new MicrokubesOptionsError(`${option}[${i}]`, `"${value}" is not a valid pattern: ${(error as Error).message}`);
+    }
+  });
+}
+
+function compileCondition(key: string, condition: unknown, option: string): CompiledCondition {
+  const { type, options } = (condition ?? {}) as { type?: unknown; options?: { values?: unknown } };
+  if (type === 'OwnerCondition') return { kind: 'owner', key };
+  const field = typeof type === 'string' ? LIST_CONDITIONS[type] : undefined;
+  if (!field) {
+    throw new MicrokubesOptionsError(
+      `${option}.type`,
+      `unknown condition type ${JSON.stringify(type)} (use ${[...Object.keys(LIST_CONDITIONS), 'OwnerCondition'].join(', ')})`,
+    );
+  }
+  return { kind: 'list', field, values: patterns(options?.values, `${option}.options.values`) };
+}
+
+function holds(condition: CompiledCondition, request: AclRequest): boolean {
+  if (condition.kind === 'list') {
+    return request.auth[condition.field].some((value) => condition.values.some((pattern) => pattern.test(value)));
+  }
+  // As the Go library: no owner in the request's facts, nothing to check.
+  const owner = request.context?.[condition.key];
+  if (owner === undefined || owner === null) return true;
+  return owner === request.auth.username || owner === request.auth.userId;
+}

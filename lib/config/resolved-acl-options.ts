@@ -1,0 +1,27 @@
+import { accessControlSettings, type AccessControlSettings } from '../acl/access-control-grants.js';
+import { AclPolicySet } from '../acl/acl-policy.js';
+import type { MicrokubesAclOptions } from '../microkubes-options.interface.js';
+import { MicrokubesOptionsError } from './microkubes-options.error.js';
+import { isObject, optionalArray, optionalBoolean, warnUnknown } from './option-checks.js';
+
+export interface ResolvedAclOptions {
+  accessControl: AccessControlSettings;
+  /** Compiled once here; an invalid policy fails start-up, naming it. */
+  policies?: AclPolicySet;
+  enforcePolicies: boolean;
+  globalGuards: boolean;
+}
+
+const KNOWN = ['grants', 'defaultRoles', 'policies', 'enforcePolicies', 'globalGuards'];
+
+export function resolveAclOptions(acl: MicrokubesAclOptions | undefined): ResolvedAclOptions {
+  if (acl !== undefined && !isObject(acl)) throw new MicrokubesOptionsError('acl', 'must be an object');
+  if (acl) warnUnknown(acl, KNOWN, 'acl.');
+  const policies = optionalArray(acl?.policies, 'acl.policies');
+  return {
+    accessControl: accessControlSettings(acl),
+    policies: policies ? AclPolicySet.compile(policies) : undefined,
+    enforcePolicies: optionalBoolean(acl?.enforcePolicies, 'acl.enforcePolicies') ?? policies !== undefined,
+    globalGuards: optionalBoolean(acl?.globalGuards, 'acl.globalGuards') ?? false,
+  };
+}
