@@ -68,25 +68,50 @@ export class CompiledPolicy {
   }
 }
 
+/** Policies by the first path segment their resources can match, so a decision skips the rest. */
+class SegmentIndex {
+  private readonly bySegment = new Map<string, CompiledPolicy[]>();
+  private readonly anySegment: CompiledPolicy[] = [];
+
+  add(policy: CompiledPolicy): void {
+    const segments = policy.resources.map(segmentOf);
+    if (segments.some((segment) => segment === undefined)) {
+      this.anySegment.push(policy);
+      return;
+    }
+    for (const segment of new Set(segments as string[])) {
+      const bucket = this.bySegment.get(segment) ?? [];
+      bucket.push(policy);
+      this.bySegment.set(segment, bucket);
+    }
+  }
+
+  candidates(resource: string): Array<readonly CompiledPolicy[] | undefined> {
+    const slash = resource.indexOf('/', 1);
+    return [this.bySegment.get(slash === -1 ? resource : resource.slice(0, slash)), this.anySegment];
+  }
+}
+
 /**
  * The compiled policies. Each is judged on its own (facts of different policies never mix); a
  * matching deny wins; without a matching allow the answer is deny. Policies are indexed by literal
- * action, so that a decision tests only those that can apply.
+ * action and by the first segment of their resources, so that a decision tests only those that
+ * can apply.
  */
 export class AclPolicySet {
-  private readonly byAction = new Map<string, CompiledPolicy[]>();
-  private readonly anyAction: CompiledPolicy[] = [];
+  private readonly byAction = new Map<string, SegmentIndex>();
+  private readonly anyAction = new SegmentIndex();
 
   constructor(readonly policies: readonly CompiledPolicy[]) {
     for (const policy of policies) {
-      if (policy.actions.every((action) => action.isLiteral)) {
-        for (const action of new Set(policy.actions.map((pattern) => pattern.source))) {
-          const bucket = this.byAction.get(action) ?? [];
-          bucket.push(policy);
-          this.byAction.set(action, bucket);
-        }
-      } else {
-        this.anyAction.push(policy);
+      if (!policy.actions.every((action) => action.isLiteral)) {
+        this.anyAction.add(policy);
+        continue;
+      }
+      for (const action of new Set(policy.actions.map((pattern) => pattern.source))) {
+        const index = this.byAction.get(action) ?? new SegmentIndex();
+        index.add(policy);
+        this.byAction.set(action, index);
       }
     }
   }
@@ -103,8 +128,9 @@ export class AclPolicySet {
 
   decide(request: AclRequest): AclDecision {
     let allowedBy: string | undefined;
-    for (const candidates of [this.byAction.get(request.action), this.anyAction]) {
-      for (const policy of candidates ?? []) {
+    const buckets = [...(this.byAction.get(request.action)?.candidates(request.resource) ?? []), ...this.anyAction.candidates(request.resource)];
+    for (const bucket of buckets) {
+      for (const policy of bucket ?? []) {
         if (!policy.matches(request)) continue;
         if (policy.deny) return { allowed: false, policyId: policy.id };
         allowedBy ??= policy.id;
@@ -112,6 +138,15 @@ export class AclPolicySet {
     }
     return { allowed: allowedBy !== undefined, policyId: allowedBy };
   }
+}
+
+/** The first path segment (`/todo` of `/todo/<.+>`) that a pattern fixes, if it fixes one. */
+function segmentOf(pattern: PolicyPattern): string | undefined {
+  const fixed = pattern.isLiteral ? pattern.source : pattern.prefix;
+  if (!fixed.startsWith('/')) return undefined;
+  const slash = fixed.indexOf('/', 1);
+  if (slash !== -1) return fixed.slice(0, slash);
+  return pattern.isLiteral ? fixed : undefined;
 }
 
 /** The platform's actions: GET and HEAD read, POST, PUT, PATCH and DELETE write. */

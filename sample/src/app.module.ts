@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
-import { MicrokubesModule } from 'microkubes-nestjs';
+import { MicrokubesModule, type MicrokubesAclOptions } from 'microkubes-nestjs';
+import { readFileSync } from 'node:fs';
+import { AccessController } from './access.controller.js';
 import { ensureDevKeys } from './dev-keys.js';
 import { gatewayFromEnvironment } from './gateway-settings.js';
 import { HelloController } from './hello.controller.js';
@@ -15,9 +17,11 @@ import { HelloController } from './hello.controller.js';
         },
         // Registers with Kong at start-up when API_GATEWAY_URL is set; start-up fails if that fails.
         gateway: gatewayFromEnvironment(),
+        // Grants for @UseRoles and the platform ACL policies, checked on every secured route.
+        acl: JSON.parse(readFileSync(new URL('../config/acl.json', import.meta.url), 'utf8')) as MicrokubesAclOptions,
       }),
     }),
   ],
-  controllers: [HelloController],
+  controllers: [HelloController, AccessController],
 })
 export class AppModule {}

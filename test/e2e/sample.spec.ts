@@ -42,6 +42,23 @@ describe('the sample service, on platform keys', () => {
     expect((await getJson(`${running.url}/hello`, bearer(token))).body.message).toBe('Hello joe@example.com from NestJS service on Microkubes');
   });
 
+  it('guards /admin by role, /reports by grant and /todos by the policies of config/acl.json', async () => {
+    const token = (roles: string[]) => jwtIssuerToken(keys.default.privateKey, { userId: `u-${roles.join('-')}`, username: `${roles.join('-') || 'none'}@example.com`, roles });
+    const statuses: Record<string, number> = {};
+    for (const [who, roles] of Object.entries({ user: ['user'], auditor: ['auditor'], admin: ['admin'], none: [] as string[] })) {
+      for (const path of ['/admin', '/reports', '/todos', '/todos/7', '/todos/13']) {
+        statuses[`${who} ${path}`] = (await fetch(`${running.url}${path}`, bearer(token(roles)))).status;
+      }
+    }
+    expect(statuses).toEqual({
+      'user /admin': 403, 'user /reports': 403, 'user /todos': 200, 'user /todos/7': 200, 'user /todos/13': 403,
+      'auditor /admin': 403, 'auditor /reports': 200, 'auditor /todos': 403, 'auditor /todos/7': 403, 'auditor /todos/13': 403,
+      'admin /admin': 200, 'admin /reports': 200, 'admin /todos': 200, 'admin /todos/7': 200, 'admin /todos/13': 403,
+      'none /admin': 403, 'none /reports': 403, 'none /todos': 403, 'none /todos/7': 403, 'none /todos/13': 403,
+    });
+    expect((await getJson(`${running.url}/admin`)).status).toBe(401);
+  });
+
   it('keeps GET /healthcheck public and refuses /hello without a token', async () => {
     expect(await getJson(`${running.url}/healthcheck`)).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect(await getJson(`${running.url}/hello`)).toMatchObject({ status: 401, body: { code: 401, message: 'missing bearer token' } });
