@@ -12,7 +12,6 @@ const CHECKED = Symbol('microkubes:acl-checked');
 interface PolicyCheckedRequest {
   method: string;
   url: string;
-  originalUrl?: string;
   params?: Record<string, unknown>;
   [CHECKED]?: boolean;
 }

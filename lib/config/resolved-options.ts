@@ -83,6 +83,14 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
   const jwt =
     security.jwt === false ? undefined : resolveTokenOptions(security.jwt ?? {}, 'security.jwt', undefined);
   const oauth2 = security.oauth2 === false ? undefined : resolveOAuth2Options(security.oauth2 ?? {});
+  if (jwt && oauth2 && oauth2.requiredScopes.length > 0 && !oauth2.issuer) {
+    // The JWT strategy hands the OAuth2 strategy only the tokens of its issuers; without one it
+    // would accept access tokens itself, whatever their scopes.
+    throw new MicrokubesOptionsError(
+      'security.oauth2.requiredScopes',
+      'needs security.oauth2.issuer while the JWT strategy is on (or turn it off with jwt: false)',
+    );
+  }
 
   return {
     keysDir,

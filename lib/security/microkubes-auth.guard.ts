@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, RequestMethod, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { AclPolicyEnforcer } from '../acl/acl-policy.enforcer.js';
 import { SKIP_ACL_KEY } from '../acl/skip-acl.decorator.js';
@@ -14,7 +15,6 @@ import type { TokenRefusal } from './token-refusal.js';
 interface HttpRequest {
   method: string;
   url: string;
-  originalUrl?: string;
   params?: Record<string, unknown>;
   user?: unknown;
 }
@@ -56,7 +56,7 @@ export class MicrokubesAuthGuard implements CanActivate {
     const request = http.getRequest<HttpRequest>();
     // Already authenticated by this guard (global and route guard both in place).
     if (request.user instanceof Auth) return true;
-    if (this.security.ignoreHttpMethods.has(request.method)) return true;
+    if (this.security.ignoreHttpMethods.has(request.method) && this.handlerIsFor(request.method, context)) return true;
     const path = pathOf(request);
     if (this.security.publicRoutes.some((route) => route.test(path))) return true;
 
@@ -75,6 +75,15 @@ export class MicrokubesAuthGuard implements CanActivate {
     this.logger.debug(`Refused ${request.method} ${path}: ${refusal.message}`);
     this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'WWW-Authenticate', this.challenge(refusal));
     throw new SecurityException(refusal.kind === 'insufficient_scope' ? 403 : 401, refusal.message);
+  }
+
+  /**
+   * An ignored method skips security only on a handler declared for that very method (`@Options`),
+   * never on `@All()` or on a GET handler that Express also runs for HEAD.
+   */
+  private handlerIsFor(method: string, context: ExecutionContext): boolean {
+    const declared = Reflect.getMetadata(METHOD_METADATA, context.getHandler()) as RequestMethod | undefined;
+    return declared !== undefined && declared === RequestMethod[method as keyof typeof RequestMethod];
   }
 
   /** RFC 6750: an error code only when a token was presented. */

@@ -1,5 +1,6 @@
+import { All, Controller, Get, UseGuards } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MicrokubesModule } from '../../lib/index.js';
+import { MicrokubesAuthGuard, MicrokubesModule } from '../../lib/index.js';
 import { CallerService, CatalogController, HelloController, ScopedController } from '../support/hello.controller.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { authServerToken, jwtIssuerToken, systemToken } from '../support/platform-tokens.js';
@@ -119,5 +120,42 @@ describe.each(PLATFORMS)('tokens as the platform mints them (%s)', (platform) =>
     expect(status).toBe(401);
     expect(body).toEqual({ code: 401, message: 'missing bearer token' });
     expect(headers.get('www-authenticate')).toBe('Bearer realm="microkubes"');
+  });
+});
+
+@Controller('any-method')
+@UseGuards(MicrokubesAuthGuard)
+class AnyMethodController {
+  @All()
+  any() {
+    return { reached: true };
+  }
+
+  @Get('get')
+  get() {
+    return { reached: true };
+  }
+}
+
+describe.each(PLATFORMS)('ignored methods (%s)', (platform) => {
+  let keys: PlatformKeys;
+  let running: RunningApp;
+  beforeAll(async () => {
+    keys = platformKeysDir();
+    running = await startApp(platform, {
+      imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, security: { ignoreHttpMethods: ['OPTIONS', 'HEAD'] } })],
+      controllers: [HelloController, AnyMethodController],
+    });
+  });
+  afterAll(async () => {
+    await running?.close();
+    keys?.remove();
+  });
+
+  it('skip security only on a handler declared for that method, not on @All() or on GET run for HEAD', async () => {
+    expect((await fetch(`${running.url}/hello`, { method: 'OPTIONS' })).status).toBe(200);
+    expect((await fetch(`${running.url}/any-method`, { method: 'OPTIONS' })).status).toBe(401);
+    expect((await fetch(`${running.url}/any-method`, { method: 'HEAD' })).status).toBe(401);
+    expect((await fetch(`${running.url}/any-method/get`, { method: 'HEAD' })).status).toBe(401);
   });
 });

@@ -47,6 +47,7 @@ describe('resolveOptions', () => {
     ['ignoreHttpMethods', { security: { ignoreHttpMethods: [''] } }, 'security.ignoreHttpMethods[0]'],
     ['globalGuard', { security: { globalGuard: 1 as unknown as boolean } }, 'security.globalGuard'],
     ['security', { security: [] as unknown as object }, 'security'],
+    ['requiredScopes that the JWT strategy would bypass', { security: { oauth2: { issuer: null, requiredScopes: ['api:write'] } } }, 'security.oauth2.requiredScopes'],
   ])('names the option when %s is wrong', (_what, options, option) => {
     let error: unknown;
     try {
