@@ -50,25 +50,28 @@ export class KeyStoreKeySource implements TokenKeySource {
   }
 }
 
-/** Keys published by an authorization server as a JSON Web Key Set, cached by jwks-rsa. */
+/** How often an unknown `kid` may make the key set be fetched again. */
+const JWKS_REFRESH_INTERVAL_MS = 30_000;
+
+/**
+ * Keys published by an authorization server as a JSON Web Key Set. The whole set is held here,
+ * parsed once; a token with an unknown `kid` makes it be fetched again at most every 30 s, so that
+ * tokens with made-up kids can neither flood the server nor push the known keys out.
+ */
 export class JwksKeySource implements TokenKeySource {
   private readonly client: jwksRsa.JwksClient;
-  /** PEM -> KeyObject, so that a cached key is parsed once. */
-  private readonly parsed = new Map<string, KeyObject>();
+  private keys = new Map<string, KeyObject>();
+  private lastFetch = 0;
+  private fetching?: Promise<void>;
 
   constructor(jwksUri: string) {
-    this.client = new jwksRsa.JwksClient({
-      jwksUri,
-      cache: true,
-      rateLimit: true,
-      jwksRequestsPerMinute: 10,
-      timeout: 5_000,
-    });
+    this.client = new jwksRsa.JwksClient({ jwksUri, cache: false, rateLimit: false, timeout: 5_000 });
   }
 
   /** Fetches the key set ahead of the first request. */
   async prefetch(): Promise<number> {
-    return (await this.client.getSigningKeys()).length;
+    await this.refresh();
+    return this.keys.size;
   }
 
   async keyFor(_token: string, { alg, kid }: TokenHeader): Promise<KeyObject> {
@@ -76,19 +79,33 @@ export class JwksKeySource implements TokenKeySource {
       throw new TokenRefusal('malformed token: "kid" must be a string');
     }
     if (alg.startsWith('HS')) throw new TokenRefusal(`algorithm ${alg} is not accepted`);
-    let pem: string;
-    try {
-      pem = (await this.client.getSigningKey(kid)).getPublicKey();
-    } catch (error) {
-      const notFound = error instanceof jwksRsa.SigningKeyNotFoundError;
-      throw new TokenRefusal(notFound ? 'unknown key id' : 'signing keys are unavailable');
+    let key = this.lookup(kid);
+    if (!key && Date.now() - this.lastFetch >= JWKS_REFRESH_INTERVAL_MS) {
+      await this.refresh().catch(() => undefined);
+      key = this.lookup(kid);
     }
-    let key = this.parsed.get(pem);
-    if (!key) {
-      key = createPublicKey(pem);
-      this.parsed.set(pem, key);
-    }
+    if (!key) throw new TokenRefusal(this.keys.size === 0 ? 'signing keys are unavailable' : 'unknown key id');
     if (!keyFitsAlgorithm(alg, key)) throw new TokenRefusal(`key id does not fit algorithm ${alg}`);
     return key;
+  }
+
+  /** By kid; a token without one may use the set's only key. */
+  private lookup(kid: string | undefined): KeyObject | undefined {
+    if (kid !== undefined) return this.keys.get(kid);
+    return this.keys.size === 1 ? [...this.keys.values()][0] : undefined;
+  }
+
+  /** One fetch at a time; a failed fetch keeps the keys there are. */
+  private refresh(): Promise<void> {
+    this.fetching ??= (async () => {
+      this.lastFetch = Date.now();
+      try {
+        const signingKeys = await this.client.getSigningKeys();
+        this.keys = new Map(signingKeys.map((signingKey) => [signingKey.kid, createPublicKey(signingKey.getPublicKey())]));
+      } finally {
+        this.fetching = undefined;
+      }
+    })();
+    return this.fetching;
   }
 }

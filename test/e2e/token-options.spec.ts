@@ -154,11 +154,13 @@ describe.each(PLATFORMS)('token verification options (%s)', (platform) => {
 describe('OAuth2 with a JSON Web Key Set (jwksUri)', () => {
   let jwks: Server;
   let jwksUrl: string;
+  let jwksFetches = 0;
   const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
   beforeAll(async () => {
     const jwk = { ...pair.publicKey.export({ format: 'jwk' }), kid: 'as-1', use: 'sig', alg: 'RS256' };
     jwks = createServer((_request, response) => {
+      jwksFetches++;
       response.setHeader('content-type', 'application/json');
       response.end(JSON.stringify({ keys: [jwk] }));
     });
@@ -178,6 +180,20 @@ describe('OAuth2 with a JSON Web Key Set (jwksUri)', () => {
       expect((await getJson(`${url}/hello`, bearer(unknownKid))).body.message).toBe('unknown key id');
       const otherSigner = signClaims(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, claims, { algorithm: 'RS256', keyid: 'as-1' });
       expect((await getJson(`${url}/hello`, bearer(otherSigner))).body.message).toBe('invalid signature');
+    });
+  });
+
+  it('does not fetch the key set again for every made-up kid, and keeps the known keys', async () => {
+    await withApp('express', { security: { jwt: false, oauth2: { jwksUri: jwksUrl, issuer: null } } }, async ({ url }) => {
+      const before = jwksFetches;
+      const claims = { ...user, exp: now() + 60 };
+      for (let i = 0; i < 20; i++) {
+        const forged = signClaims(pair.privateKey, claims, { algorithm: 'RS256', keyid: `made-up-${i}` });
+        expect((await getJson(`${url}/hello`, bearer(forged))).body.message).toBe('unknown key id');
+      }
+      expect(jwksFetches - before).toBeLessThanOrEqual(1);
+      const valid = signClaims(pair.privateKey, claims, { algorithm: 'RS256', keyid: 'as-1' });
+      expect((await getJson(`${url}/hello`, bearer(valid))).status).toBe(200);
     });
   });
 
