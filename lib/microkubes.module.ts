@@ -23,7 +23,9 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
  * service with Kong at bootstrap when `gateway` is given.
  */
 @Module({
-  imports: [HttpModule],
+  // An axios instance of the module's own: the app's interceptors and default headers never see
+  // Kong's admin token, nor does Kong get the app's.
+  imports: [HttpModule.register({})],
   providers: [
     { provide: MICROKUBES_OPTIONS, inject: [MICROKUBES_MODULE_OPTIONS], useFactory: resolveOptions },
     {

@@ -5,8 +5,10 @@ import { isObject, optionalArray, optionalBoolean, optionalInteger, optionalStri
 export type KongApiMode = 'auto' | 'legacy' | 'services';
 
 export interface ResolvedGatewayOptions {
-  /** Normalised: slashes folded, no trailing slash, path prefix kept. */
+  /** Normalised: slashes folded, no trailing slash, path prefix kept; without credentials, so it can be shown. */
   adminUrl: string;
+  /** Credentials that were part of the admin URL (`http://user:password@kong:8001`), sent as basic auth. */
+  adminAuth?: { username: string; password: string };
   apiMode: KongApiMode;
   name: string;
   paths: string[];
@@ -85,8 +87,10 @@ export function resolveGatewayOptions(
     throw new MicrokubesOptionsError('gateway.headers', 'must map header names to string values');
   }
 
+  const { url: adminUrl, auth: adminAuth } = splitAdminUrl(gateway.adminUrl ?? environment.API_GATEWAY_URL);
   return {
-    adminUrl: normaliseAdminUrl(gateway.adminUrl ?? environment.API_GATEWAY_URL),
+    adminUrl,
+    adminAuth,
     apiMode,
     name,
     paths,
@@ -111,6 +115,11 @@ export function resolveGatewayOptions(
 
 /** As microkubes-python: slashes folded and a path prefix kept (`http://kong-admin:8001/admin-api/`). */
 export function normaliseAdminUrl(raw: string | undefined): string {
+  return splitAdminUrl(raw).url;
+}
+
+/** The normalised admin URL, and the credentials it held, kept apart so that they are never shown. */
+function splitAdminUrl(raw: string | undefined): { url: string; auth?: { username: string; password: string } } {
   if (raw === undefined || raw.trim() === '') {
     throw new MicrokubesOptionsError('gateway.adminUrl', 'is not set, and neither is the API_GATEWAY_URL environment variable');
   }
@@ -118,15 +127,20 @@ export function normaliseAdminUrl(raw: string | undefined): string {
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new MicrokubesOptionsError('gateway.adminUrl', `"${raw}" is not a URL`);
+    throw new MicrokubesOptionsError('gateway.adminUrl', 'is not a URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new MicrokubesOptionsError('gateway.adminUrl', `"${raw}" is not an http(s) URL`);
+    throw new MicrokubesOptionsError('gateway.adminUrl', `must be an http(s) URL (got ${url.protocol})`);
   }
+  const auth = url.username || url.password
+    ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
+    : undefined;
+  url.username = '';
+  url.password = '';
   url.pathname = url.pathname.replace(/\/{2,}/g, '/');
   url.search = '';
   url.hash = '';
-  return url.toString().replace(/\/+$/, '');
+  return { url: url.toString().replace(/\/+$/, ''), auth };
 }
 
 function resolvePlugins(plugins: KongPluginOptions[] | undefined): Array<Required<KongPluginOptions>> {
@@ -135,6 +149,7 @@ function resolvePlugins(plugins: KongPluginOptions[] | undefined): Array<Require
   return list.map((plugin, i) => {
     const path = `gateway.plugins[${i}]`;
     if (!isObject(plugin)) throw new MicrokubesOptionsError(path, 'must be { name, config? }');
+    warnUnknown(plugin, ['name', 'config', 'enabled'], `${path}.`);
     const name = optionalString(plugin.name, `${path}.name`);
     if (name === undefined) throw new MicrokubesOptionsError(`${path}.name`, 'must be given');
     if (seen.has(name)) throw new MicrokubesOptionsError(`${path}.name`, `plugin "${name}" is listed twice`);
@@ -149,6 +164,7 @@ function resolvePlugins(plugins: KongPluginOptions[] | undefined): Array<Require
 function resolveTarget(target: MicrokubesGatewayOptions['target'], host: string): ResolvedGatewayOptions['target'] {
   if (target === undefined) return undefined;
   if (!isObject(target)) throw new MicrokubesOptionsError('gateway.target', 'must be { address, upstream?, weight? }');
+  warnUnknown(target, ['upstream', 'address', 'weight'], 'gateway.target.');
   const address = optionalString(target.address, 'gateway.target.address');
   const port = Number(/:(\d+)$/.exec(address ?? '')?.[1]);
   if (address === undefined || !(port >= 1 && port <= 65_535)) {
@@ -164,6 +180,7 @@ function resolveTarget(target: MicrokubesGatewayOptions['target'], host: string)
 function resolveRetry(retry: MicrokubesGatewayOptions['retry']): ResolvedGatewayOptions['retry'] {
   if (retry !== undefined && !isObject(retry)) throw new MicrokubesOptionsError('gateway.retry', 'must be an object');
   const given = retry ?? {};
+  warnUnknown(given, ['attempts', 'deadline', 'initialDelay', 'maxDelay', 'requestTimeout'], 'gateway.retry.');
   const resolved = {
     attempts: optionalInteger(given.attempts, 'gateway.retry.attempts', 1, 1_000) ?? 15,
     deadline: optionalInteger(given.deadline, 'gateway.retry.deadline', 1, MAX_TIMEOUT) ?? 60_000,

@@ -64,6 +64,7 @@ export class KongAdminClient {
       response = await this.http.axiosRef.request({
         method,
         url: `${this.options.adminUrl}${path}`,
+        auth: this.options.adminAuth,
         data: body,
         headers: { ...this.options.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         timeout: Math.min(this.options.retry.requestTimeout, remaining),

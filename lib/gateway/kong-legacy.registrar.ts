@@ -2,6 +2,9 @@ import type { ResolvedGatewayOptions } from '../config/resolved-gateway-options.
 import type { KongAdminClient } from './kong-admin.client.js';
 import { definedFields, segment, upsertPluginsByName, type KongRegistrar } from './kong-registrar.js';
 
+const KONG_DEFAULT_RETRIES = 5;
+const KONG_DEFAULT_TIMEOUT = 60_000;
+
 interface KongApiPlugin {
   id: string;
   name: string;
@@ -31,10 +34,11 @@ export class KongLegacyRegistrar implements KongRegistrar {
       upstream_url: `${options.protocol}://${upstream ?? options.host}:${options.port}`,
       strip_uri: options.stripPath,
       preserve_host: options.preserveHost,
-      retries: options.retries,
-      upstream_connect_timeout: options.connectTimeout,
-      upstream_read_timeout: options.readTimeout,
-      upstream_send_timeout: options.writeTimeout,
+      // Sent even when not set (as Kong's defaults), so that PATCH does not keep an old value.
+      retries: options.retries ?? KONG_DEFAULT_RETRIES,
+      upstream_connect_timeout: options.connectTimeout ?? KONG_DEFAULT_TIMEOUT,
+      upstream_read_timeout: options.readTimeout ?? KONG_DEFAULT_TIMEOUT,
+      upstream_send_timeout: options.writeTimeout ?? KONG_DEFAULT_TIMEOUT,
     });
     const apiPath = `/apis/${segment(options.name)}`;
     const found = await client.call('GET', apiPath, undefined, [404]);

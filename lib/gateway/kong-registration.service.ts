@@ -1,5 +1,5 @@
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { ResolvedGatewayOptions } from '../config/resolved-gateway-options.js';
 import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
@@ -21,10 +21,11 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 
 /**
  * Registers the service with Kong at bootstrap, before the app listens, and fails start-up with a
- * GatewayRegistrationError when that cannot be done. Removes this instance's target at shutdown.
+ * GatewayRegistrationError when that cannot be done. Removes this instance's target at shutdown,
+ * before the server stops listening.
  */
 @Injectable()
-export class KongRegistrationService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class KongRegistrationService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('KongRegistration');
   private readonly gateway?: ResolvedGatewayOptions;
   private registrar?: KongRegistrar;
@@ -63,7 +64,8 @@ export class KongRegistrationService implements OnApplicationBootstrap, OnApplic
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the HTTP server closes, so that Kong stops sending traffic before the port goes away. */
+  async beforeApplicationShutdown(): Promise<void> {
     const target = this.gateway?.target;
     if (!this.gateway || !target || !this.registrar) return;
     const client = new KongAdminClient(this.http, { ...this.gateway, retry: { ...this.gateway.retry, attempts: 2 } }, Date.now() + SHUTDOWN_DEADLINE_MS);

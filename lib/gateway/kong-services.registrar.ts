@@ -23,12 +23,7 @@ export class KongServicesRegistrar implements KongRegistrar {
   async register(client: KongAdminClient, options: ResolvedGatewayOptions): Promise<void> {
     const tags = this.withTags ? options.tags : undefined;
     const upstream = options.target?.upstream;
-    if (options.target) {
-      await client.call('PUT', `/upstreams/${segment(options.target.upstream)}`, definedFields({ name: options.target.upstream, tags }));
-      // 409: this instance's target is there already (a restart).
-      await client.call('POST', `/upstreams/${segment(options.target.upstream)}/targets`,
-        definedFields({ target: options.target.address, weight: options.target.weight, tags }), [409]);
-    }
+    if (options.target) await this.registerTarget(client, options.target, tags);
     const { body: service } = await client.call<{ id: string }>('PUT', `/services/${segment(options.name)}`, definedFields({
       name: options.name,
       protocol: options.protocol,
@@ -48,10 +43,30 @@ export class KongServicesRegistrar implements KongRegistrar {
       protocols: ['http', 'https'],
       strip_path: options.stripPath,
       preserve_host: options.preserveHost,
-      service: { name: options.name },
+      // By id, which every Kong since 1.0 takes (references by name came later).
+      service: { id: service.id },
       tags,
     }));
     await this.upsertPlugins(client, options, service.id, tags);
+  }
+
+  /**
+   * The upstream is created when missing but never replaced: its health checks and balancing belong
+   * to whoever configured it. A target that is there already (409) counts, with its weight updated.
+   */
+  private async registerTarget(client: KongAdminClient, target: NonNullable<ResolvedGatewayOptions['target']>, tags?: string[]): Promise<void> {
+    const upstreamPath = `/upstreams/${segment(target.upstream)}`;
+    const found = await client.call<{ tags?: string[] | null }>('GET', upstreamPath, undefined, [404]);
+    if (found.status === 404) {
+      await client.call('PUT', upstreamPath, definedFields({ name: target.upstream, tags }));
+    } else if (tags && !tags.every((tag) => found.body.tags?.includes(tag))) {
+      await client.call('PATCH', upstreamPath, { tags: [...new Set([...(found.body.tags ?? []), ...tags])] });
+    }
+    const added = await client.call('POST', `${upstreamPath}/targets`, definedFields({ target: target.address, weight: target.weight, tags }), [409]);
+    if (added.status === 409) {
+      // Kong before 2.x cannot update a target in place (404/405): the one there stays.
+      await client.call('PATCH', `${upstreamPath}/targets/${segment(target.address)}`, { weight: target.weight }, [404, 405]);
+    }
   }
 
   async removeTarget(client: KongAdminClient, target: NonNullable<ResolvedGatewayOptions['target']>): Promise<void> {

@@ -23,13 +23,14 @@ export async function withRetries<T>(
   settings: RetrySettings,
   deadlineAt: number,
   onRetry: (error: unknown, attempt: number, delay: number) => void = () => {},
+  random: () => number = Math.random,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
       if (!isRetryable(error) || attempt >= settings.attempts) throw error;
-      const delay = backoffDelay(attempt, settings);
+      const delay = backoffDelay(attempt, settings, random);
       if (Date.now() + delay >= deadlineAt) throw error;
       onRetry(error, attempt, delay);
       await new Promise((resolve) => setTimeout(resolve, delay));

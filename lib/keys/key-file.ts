@@ -25,7 +25,8 @@ export class KeyFileError extends Error {
 
 /**
  * The platform's naming rules for a keys directory: `NAME.pub` is the public key NAME; `*.pem`,
- * `*.key` or no extension a private key; `*.cert`/`*.crt` a certificate; anything else, and hidden
+ * `*.key` or no extension a private key (the key store skips an extensionless file that holds no
+ * PEM, such as another Docker secret); `*.cert`/`*.crt` a certificate; anything else, and hidden
  * files such as Kubernetes' `..data`, is not a key.
  */
 export function classifyKeyFile(fileName: string): { name: string; kind: KeyKind } | undefined {

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { classifyKeyFile, KeyFileError, kindOfPem, parseKeyFile, type StoredKey } from './key-file.js';
 
 export interface KeyStoreOptions {
@@ -39,6 +39,7 @@ export class KeyStore {
   private reloadTimer?: NodeJS.Timeout;
   private reloadFailures = 0;
   private generation = 0;
+  private reloading: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly options: KeyStoreOptions,
@@ -83,8 +84,17 @@ export class KeyStore {
     return () => this.listeners.delete(listener);
   }
 
-  /** Reads the files again now. Resolves false, keeping the current keys, when that fails. */
-  async reload(): Promise<boolean> {
+  /**
+   * Reads the files again now. Resolves false, keeping the current keys, when that fails. Reloads
+   * run one at a time, so that a slow read never replaces the keys of a later one.
+   */
+  reload(): Promise<boolean> {
+    const run = this.reloading.then(() => this.readAndSwap());
+    this.reloading = run.catch(() => false);
+    return run;
+  }
+
+  private async readAndSwap(): Promise<boolean> {
     let next: KeySet;
     try {
       next = await readKeySet(this.options);
@@ -159,6 +169,9 @@ async function readKeySet(options: KeyStoreOptions): Promise<KeySet> {
       const isFile = await stat(file).then((s) => s.isFile(), () => false);
       if (!isFile) continue;
       const pem = await readKeyText(file);
+      // Docker swarm mounts every secret of a service here; one without an extension that holds
+      // no PEM (a password, a token) is not a key. A broken PEM still fails.
+      if (extname(entry) === '' && !pem.includes('-----BEGIN')) continue;
       hash.update(`${entry}\0${pem}\0`);
       keys.push(parseKeyFile(pem, classified.name, classified.kind, file));
     }

@@ -142,13 +142,28 @@ describe('Kong 3.x registration', () => {
     const emulator = await kong();
     const one = await boot(emulator, { target: { address: '10.0.0.1:3000', weight: 50 } });
     await boot(emulator, { target: { address: '10.0.0.2:3000' } });
-    await boot(emulator, { target: { address: '10.0.0.2:3000' } });
-    expect(emulator.kong3.targetsOf('hello-service.service.consul').map((t) => [t.target, t.weight])).toEqual([['10.0.0.1:3000', 50], ['10.0.0.2:3000', 100]]);
+    // A restart with another weight: the target is there already (409), its weight is updated.
+    await boot(emulator, { target: { address: '10.0.0.2:3000', weight: 30 } });
+    expect(emulator.kong3.targetsOf('hello-service.service.consul').map((t) => [t.target, t.weight])).toEqual([['10.0.0.1:3000', 50], ['10.0.0.2:3000', 30]]);
 
+    let listeningWhenRemoved: boolean | undefined;
+    emulator.beforeEachCall((call) => {
+      if (call.method === 'DELETE') listeningWhenRemoved = one.app.getHttpServer().listening;
+    });
     await one.close();
     apps.splice(apps.indexOf(one), 1);
     expect(emulator.kong3.targetsOf('hello-service.service.consul').map((t) => t.target)).toEqual(['10.0.0.2:3000']);
+    // Removed while the instance still listened: Kong stops sending traffic before the port goes away.
+    expect(listeningWhenRemoved).toBe(true);
     expect(emulator.calls.at(-1)).toMatchObject({ method: 'DELETE', path: '/upstreams/hello-service.service.consul/targets/10.0.0.1%3A3000' });
+  });
+
+  it("creates a missing upstream, but never replaces one that operators configured", async () => {
+    const emulator = await kong();
+    emulator.kong3.upstreams.set('u1', { id: 'u1', name: 'hello-service.service.consul', algorithm: 'least-connections', slots: 10000, tags: ['ops'] });
+    await boot(emulator, { target: { address: '10.0.0.1:3000' } });
+    expect(emulator.kong3.upstreams.get('u1')).toMatchObject({ algorithm: 'least-connections', tags: ['ops', ...SERVICE_TAGS] });
+    expect(emulator.calls.filter((c) => c.path.startsWith('/upstreams/hello-service.service.consul') && c.method === 'PUT')).toEqual([]);
   });
 
   it('puts the service behind a named upstream when the target names one', async () => {
@@ -168,6 +183,7 @@ describe('Kong 0.14: the /apis entity', () => {
     ]);
     expect(emulator.calls[2]!.body).toEqual({
       name: 'hello-service', uris: '/hello', upstream_url: 'http://hello-service.service.consul:3000', strip_uri: false, preserve_host: false,
+      retries: 5, upstream_connect_timeout: 60000, upstream_read_timeout: 60000, upstream_send_timeout: 60000,
     });
     const [api, ...others] = emulator.kong014.apis.values();
     expect(others).toEqual([]);
@@ -316,6 +332,17 @@ describe('admin URL and headers', () => {
     await boot(emulator, { adminUrl, headers: { 'Kong-Admin-Token': 's3cret' }, target: { address: '10.0.0.1:3000' } });
     expect(emulator.kong3.services.size).toBe(1);
     expect(emulator.calls.every((c) => c.path.startsWith('/admin-api/') && c.headers['kong-admin-token'] === 's3cret')).toBe(true);
+  });
+
+  it('sends credentials of the admin URL as basic auth, and never shows them', async () => {
+    const emulator = await kong();
+    const adminUrl = emulator.url.replace('http://', 'http://admin:s3cr%40t@');
+    const app = await boot(emulator, { adminUrl });
+    expect(emulator.calls[0]!.headers.authorization).toBe(`Basic ${Buffer.from('admin:s3cr@t').toString('base64')}`);
+    expect(app.logger.lines.join('\n')).not.toContain('s3cr');
+    await emulator.outage();
+    const error = await boot(emulator, { adminUrl, retry: { deadline: 300 } }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(`Registration with Kong at ${emulator.url} failed: Kong is unreachable (ECONNREFUSED)`);
   });
 
   it('fails at once when the admin API refuses the credentials', async () => {

@@ -39,6 +39,12 @@ export class Kong3State {
         const upstream = this.find(this.upstreams, params[0]!);
         return upstream ? this.create(this.targets, this.buildTarget, { ...body, upstream: { id: upstream.id } }) : notFound();
       }),
+      route('PATCH', '/upstreams/{}/targets/{}', ({ params, body }) => {
+        const target = this.findTarget(params[0]!, params[1]!);
+        if (!target) return notFound();
+        const { id, created_at, ...fields } = target;
+        return this.save(this.targets, this.buildTarget.call(this, { ...fields, ...body }, { id: id as string, created_at: created_at as number }), 200);
+      }),
       route('DELETE', '/upstreams/{}/targets/{}', ({ params }) => {
         const target = this.findTarget(params[0]!, params[1]!);
         if (!target) return notFound();

@@ -80,7 +80,7 @@ describe('KeyStore', () => {
   it.each([
     ['default.pub', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', 'cannot be parsed as a public key'],
     ['default.pub', '', 'is empty'],
-    ['default', 'garbage', 'cannot be parsed as a private key'],
+    ['default', '-----BEGIN RSA PRIVATE KEY-----\ngarbage\n-----END RSA PRIVATE KEY-----\n', 'cannot be parsed as a private key'],
     ['service.cert', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', 'cannot be parsed as a certificate key'],
   ])('fails naming the file when %s cannot be parsed', async (file, content, problem) => {
     const dir = tempDir();
@@ -89,6 +89,31 @@ describe('KeyStore', () => {
     expect(error).toBeInstanceOf(KeyFileError);
     expect((error as KeyFileError).file).toBe(join(dir, file));
     expect((error as Error).message).toContain(`Key file ${join(dir, file)}: ${problem}`);
+  });
+
+  it('skips other Docker secrets without an extension, but not a broken PEM', async () => {
+    const keys = platformKeysDir();
+    dirs.push(keys.dir);
+    writeFileSync(join(keys.dir, 'db_password'), 'correct horse battery staple');
+    const store = await load({ keysDir: keys.dir });
+    expect(store.privateKey('db_password')).toBeUndefined();
+    expect(store.publicKeys()).toHaveLength(3);
+    writeFileSync(join(keys.dir, 'broken'), '-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n');
+    await expect(load({ keysDir: keys.dir })).rejects.toThrow(join(keys.dir, 'broken'));
+  });
+
+  it('runs reloads one at a time, the last one winning', async () => {
+    const dir = tempDir();
+    const pairs = [rsaKeyPair(), rsaKeyPair(), rsaKeyPair()];
+    writeFileSync(join(dir, 'default.pub'), pairs[0]!.publicPem);
+    const store = await load({ keysDir: dir });
+    const first = store.reload();
+    writeFileSync(join(dir, 'default.pub'), pairs[1]!.publicPem);
+    const second = store.reload();
+    writeFileSync(join(dir, 'default.pub'), pairs[2]!.publicPem);
+    const third = store.reload();
+    expect(await Promise.all([first, second, third])).toEqual([true, true, true]);
+    expect(store.publicKey('default')?.key.equals(pairs[2]!.publicKey)).toBe(true);
   });
 
   it('fails for an encrypted private key, which it cannot use', async () => {
