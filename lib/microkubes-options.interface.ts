@@ -64,6 +64,12 @@ export interface MicrokubesSecurityOptions {
   globalGuard?: boolean;
   /** The realm named in `WWW-Authenticate` challenges. Default `microkubes`. */
   realm?: string;
+  /**
+   * Verified tokens kept (LRU, by the whole token string) so that a token seen again skips the
+   * signature check; expiry is checked on every hit, and it is flushed when the keys change.
+   * Default `{ size: 10000 }`; `false` turns it off.
+   */
+  tokenCache?: { size?: number } | false;
 }
 
 /** A Kong plugin provisioned on the service, e.g. `{ name: 'rate-limiting', config: { minute: 100 } }`. */

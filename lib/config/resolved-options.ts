@@ -8,7 +8,7 @@ import type {
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
 import { resolveAclOptions, type ResolvedAclOptions } from './resolved-acl-options.js';
 import { resolveGatewayOptions, type ResolvedGatewayOptions } from './resolved-gateway-options.js';
-import { isObject, optionalArray, optionalBoolean, optionalString, stringList, warnUnknown } from './option-checks.js';
+import { isObject, optionalArray, optionalBoolean, optionalInteger, optionalString, stringList, warnUnknown } from './option-checks.js';
 
 export const PLATFORM_OAUTH2_ISSUER = 'Microkubes Authorization Server';
 
@@ -18,11 +18,12 @@ const ASYMMETRIC_ALGORITHMS: JwtAlgorithm[] = [
 const HMAC_ALGORITHMS: JwtAlgorithm[] = ['HS256', 'HS384', 'HS512'];
 const KNOWN_ALGORITHMS = new Set<string>([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
 const MIN_HMAC_SECRET_BYTES = 32;
+const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
 
 /** Option names, per level, so that a misspelt one is pointed out rather than silently ignored. */
 const KNOWN_OPTIONS = {
   root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl'],
-  security: ['jwt', 'oauth2', 'publicRoutes', 'ignoreHttpMethods', 'globalGuard', 'realm'],
+  security: ['jwt', 'oauth2', 'publicRoutes', 'ignoreHttpMethods', 'globalGuard', 'realm', 'tokenCache'],
   jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration'],
   oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'requiredScopes', 'jwksUri'],
 };
@@ -52,6 +53,8 @@ export interface ResolvedSecurityOptions {
   ignoreHttpMethods: ReadonlySet<string>;
   globalGuard: boolean;
   realm: string;
+  /** Entries of the verified-token cache; 0 when it is off. */
+  tokenCacheSize: number;
 }
 
 export interface ResolvedMicrokubesOptions {
@@ -112,10 +115,18 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
       ),
       globalGuard: optionalBoolean(security.globalGuard, 'security.globalGuard') ?? false,
       realm: optionalString(security.realm, 'security.realm') ?? 'microkubes',
+      tokenCacheSize: resolveTokenCacheSize(security.tokenCache),
     },
     gateway: resolveGatewayOptions(options.gateway),
     acl: resolveAclOptions(options.acl),
   };
+}
+
+function resolveTokenCacheSize(cache: unknown): number {
+  if (cache === false) return 0;
+  if (cache === undefined) return DEFAULT_TOKEN_CACHE_SIZE;
+  if (!isObject(cache)) throw new MicrokubesOptionsError('security.tokenCache', 'must be { size } or false');
+  return optionalInteger((cache as { size?: unknown }).size, 'security.tokenCache.size', 1, 10_000_000) ?? DEFAULT_TOKEN_CACHE_SIZE;
 }
 
 function resolveOAuth2Options(options: OAuth2SecurityOptions): ResolvedOAuth2Options {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, RequestMethod, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import type { IncomingHttpHeaders } from 'node:http';
 import { AclPolicyEnforcer } from '../acl/acl-policy.enforcer.js';
 import { SKIP_ACL_KEY } from '../acl/skip-acl.decorator.js';
 import { Auth } from '../auth/auth.js';
@@ -13,6 +14,7 @@ import { SecurityException } from './security.exception.js';
 import type { TokenRefusal } from './token-refusal.js';
 
 interface HttpRequest {
+  headers: IncomingHttpHeaders;
   method: string;
   url: string;
   params?: Record<string, unknown>;

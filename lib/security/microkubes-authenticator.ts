@@ -1,10 +1,13 @@
 import jwt from 'jsonwebtoken';
+import type { IncomingHttpHeaders } from 'node:http';
 import passport, { type Strategy } from 'passport';
 import { Auth } from '../auth/auth.js';
 import { mostTelling, TokenRefusal } from './token-refusal.js';
+import type { TokenVerification } from './token-verification.js';
+import type { VerifiedTokenCache } from './verified-token.cache.js';
 
 /** A strategy with the name it is registered under (`microkubes-jwt`, `microkubes-oauth2`). */
-export type NamedStrategy = Strategy & { readonly strategyName: string };
+export type NamedStrategy = Strategy & { readonly strategyName: string; readonly verification: TokenVerification };
 
 /**
  * The security chain: the configured passport strategies, tried in order on a passport instance
@@ -14,16 +17,51 @@ export type NamedStrategy = Strategy & { readonly strategyName: string };
 export class MicrokubesAuthenticator {
   private readonly passport = new passport.Authenticator();
   readonly strategyNames: readonly string[];
+  private readonly verifications: readonly TokenVerification[];
 
-  constructor(strategies: readonly NamedStrategy[]) {
+  constructor(
+    strategies: readonly NamedStrategy[],
+    /** The verified-token cache, when it is on; exposed for diagnostics (`tokenCache.size`). */
+    readonly tokenCache?: VerifiedTokenCache,
+  ) {
     for (const strategy of strategies) this.passport.use(strategy.strategyName, strategy);
     this.strategyNames = strategies.map((strategy) => strategy.strategyName);
+    this.verifications = strategies.map((strategy) => strategy.verification);
   }
 
-  authenticate(request: object, response: object): Promise<Auth | TokenRefusal> {
-    if (this.strategyNames.length === 0) {
-      return Promise.resolve(new TokenRefusal('no authentication strategy is configured'));
+  async authenticate(request: { headers: IncomingHttpHeaders }, response: object): Promise<Auth | TokenRefusal> {
+    if (this.strategyNames.length === 0) return new TokenRefusal('no authentication strategy is configured');
+    const cached = this.fromCache(request);
+    if (cached) return cached;
+    const result = await this.runStrategies(request, response);
+    if (result instanceof Auth && this.tokenCache) {
+      const verification = this.verifications.find((candidate) => candidate.strategy === result.strategy);
+      const token = verification?.extract(request);
+      if (verification && token) this.tokenCache.set(token, result, verification.clockTolerance);
     }
+    return result;
+  }
+
+  /**
+   * The chain's answer from the cache, when it can tell. Strategies in order, each with the token it
+   * reads: a token this strategy verified before answers; one that a later strategy verified was
+   * passed on by this one before, so the look-up goes on; an unseen token must be verified in full.
+   */
+  private fromCache(request: { headers: IncomingHttpHeaders }): Auth | undefined {
+    if (!this.tokenCache) return undefined;
+    for (const [i, verification] of this.verifications.entries()) {
+      const token = verification.extract(request);
+      if (!token) continue;
+      const auth = this.tokenCache.get(token);
+      if (!auth) return undefined;
+      if (auth.strategy === verification.strategy) return auth;
+      const laterStrategy = this.verifications.slice(i + 1).some((later) => later.strategy === auth.strategy);
+      if (!laterStrategy) return undefined;
+    }
+    return undefined;
+  }
+
+  private runStrategies(request: object, response: object): Promise<Auth | TokenRefusal> {
     return new Promise((resolve, reject) => {
       const middleware = this.passport.authenticate(
         [...this.strategyNames],

@@ -7,6 +7,7 @@ import { MicrokubesAuthenticator, type NamedStrategy } from './microkubes-authen
 import { MicrokubesOAuth2Strategy } from './oauth2.strategy.js';
 import { JwksKeySource, KeyStoreKeySource } from './token-key-source.js';
 import { TokenVerification } from './token-verification.js';
+import { VerifiedTokenCache } from './verified-token.cache.js';
 
 const logger = new Logger('MicrokubesSecurity');
 
@@ -15,8 +16,11 @@ export async function buildSecurityChain(
   options: ResolvedMicrokubesOptions,
   store: KeyStore,
 ): Promise<MicrokubesAuthenticator> {
-  const { jwt, oauth2 } = options.security;
+  const { jwt, oauth2, tokenCacheSize } = options.security;
   const strategies: NamedStrategy[] = [];
+  const cache = tokenCacheSize > 0 ? new VerifiedTokenCache(tokenCacheSize) : undefined;
+  // A key removed or replaced: tokens it verified must be verified again.
+  store.onChange(() => cache?.clear());
   if (jwt) {
     requireKeys(jwt, 'security.jwt', options, store);
     const keys = new KeyStoreKeySource(store, jwt.hmacSecret);
@@ -27,7 +31,7 @@ export async function buildSecurityChain(
   if (oauth2) {
     let keys: JwksKeySource | KeyStoreKeySource;
     if (oauth2.jwksUri) {
-      const jwks = new JwksKeySource(oauth2.jwksUri);
+      const jwks = new JwksKeySource(oauth2.jwksUri, () => cache?.clear());
       await jwks.prefetch().then(
         (count) => logger.log(`Fetched ${count} signing key(s) from ${oauth2.jwksUri}`),
         (error: Error) => logger.warn(`Cannot fetch ${oauth2.jwksUri} yet, will retry on demand: ${error.message}`),
@@ -41,7 +45,7 @@ export async function buildSecurityChain(
     strategies.push(new MicrokubesOAuth2Strategy(new TokenVerification({ strategy: 'oauth2', options: oauth2, keys, requiredScopes })));
   }
   if (strategies.length === 0) logger.warn('No authentication strategy is enabled: MicrokubesAuthGuard refuses every request');
-  return new MicrokubesAuthenticator(strategies);
+  return new MicrokubesAuthenticator(strategies, cache);
 }
 
 function requireKeys(tokens: ResolvedTokenOptions, option: string, options: ResolvedMicrokubesOptions, store: KeyStore): void {

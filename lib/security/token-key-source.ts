@@ -64,7 +64,11 @@ export class JwksKeySource implements TokenKeySource {
   private lastFetch = 0;
   private fetching?: Promise<void>;
 
-  constructor(jwksUri: string) {
+  constructor(
+    jwksUri: string,
+    /** Called when a fetch changed the keys, so that tokens verified with a dropped key are forgotten. */
+    private readonly onChange: () => void = () => {},
+  ) {
     this.client = new jwksRsa.JwksClient({ jwksUri, cache: false, rateLimit: false, timeout: 5_000 });
   }
 
@@ -101,7 +105,10 @@ export class JwksKeySource implements TokenKeySource {
       this.lastFetch = Date.now();
       try {
         const signingKeys = await this.client.getSigningKeys();
+        const previous = this.keys;
         this.keys = new Map(signingKeys.map((signingKey) => [signingKey.kid, createPublicKey(signingKey.getPublicKey())]));
+        const unchanged = previous.size === this.keys.size && [...this.keys].every(([kid, key]) => previous.get(kid)?.equals(key));
+        if (!unchanged) this.onChange();
       } finally {
         this.fetching = undefined;
       }

@@ -5,7 +5,7 @@ import { Auth, type AuthStrategyName } from '../auth/auth.js';
 import { authFromClaims, ClaimsError } from '../auth/claims.js';
 import type { ResolvedTokenOptions } from '../config/resolved-options.js';
 import type { JwtAlgorithm } from '../microkubes-options.interface.js';
-import { tokenExtractor } from './token-extractor.js';
+import { tokenExtractor, type TokenExtractor } from './token-extractor.js';
 import type { TokenHeader, TokenKeySource } from './token-key-source.js';
 import { TokenRefusal } from './token-refusal.js';
 
@@ -24,13 +24,26 @@ export interface TokenVerificationSettings {
  * verifies signature, exp, nbf, iss and aud), then the claims that make the `Auth` (after).
  */
 export class TokenVerification {
-  constructor(private readonly settings: TokenVerificationSettings) {}
+  /** Where this strategy finds its token; the token cache looks there too. */
+  readonly extract: TokenExtractor;
+
+  constructor(private readonly settings: TokenVerificationSettings) {
+    this.extract = tokenExtractor(settings.options.header, settings.options.scheme);
+  }
+
+  get strategy(): TokenVerificationSettings['strategy'] {
+    return this.settings.strategy;
+  }
+
+  get clockTolerance(): number {
+    return this.settings.options.clockTolerance;
+  }
 
   /** passport-jwt's options for this strategy. */
   strategyOptions(): StrategyOptionsWithoutRequest {
     const { options } = this.settings;
     return {
-      jwtFromRequest: tokenExtractor(options.header, options.scheme),
+      jwtFromRequest: this.extract,
       secretOrKeyProvider: (_request: unknown, token: string, done: (error: unknown, key?: KeyObject) => void) => {
         this.keyFor(token)
           .then(

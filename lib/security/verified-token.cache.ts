@@ -1,0 +1,47 @@
+import { LRUCache } from 'lru-cache';
+import type { Auth } from '../auth/auth.js';
+
+interface CachedAuth {
+  auth: Auth;
+  /** Epoch seconds from which the token counts as expired (exp plus the clock tolerance). */
+  expiresAt: number;
+}
+
+/**
+ * Tokens that a strategy fully verified (signature, claims), by the whole token string, so that
+ * a token seen again skips passport and the signature check. Bounded (LRU); the expiry is checked
+ * on every hit; flushed whenever the keys change.
+ */
+export class VerifiedTokenCache {
+  private readonly entries: LRUCache<string, CachedAuth>;
+
+  constructor(readonly max: number) {
+    this.entries = new LRUCache({ max });
+  }
+
+  /** The Auth made of this token (its `strategy` says by which strategy), if it has not expired since. */
+  get(token: string): Auth | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    // As jsonwebtoken decides expiry: whole seconds, tolerance included.
+    if (Math.floor(Date.now() / 1000) >= entry.expiresAt) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    return entry.auth;
+  }
+
+  /** Only for a token that was fully verified. */
+  set(token: string, auth: Auth, clockTolerance: number): void {
+    const exp = auth.claims.exp;
+    this.entries.set(token, { auth, expiresAt: typeof exp === 'number' ? exp + clockTolerance : Number.POSITIVE_INFINITY });
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
