@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import jwksRsa from 'jwks-rsa';
+import type { StoredKey } from '../keys/key-file.js';
 import type { KeyStore } from '../keys/key-store.js';
 import type { JwtAlgorithm } from '../microkubes-options.interface.js';
 import { keyFitsAlgorithm, signedBy } from './jwt-algorithms.js';
@@ -13,8 +14,8 @@ export interface TokenHeader {
 
 /** Where a strategy finds the key that verifies a token. */
 export interface TokenKeySource {
-  /** The key to verify `token` with; rejects with a TokenRefusal when there is none. */
-  keyFor(token: string, header: TokenHeader): Promise<KeyObject>;
+  /** The key to verify `token` with (`iss`, unverified, only as a hint); rejects with a TokenRefusal when there is none. */
+  keyFor(token: string, header: TokenHeader, iss?: unknown): Promise<KeyObject>;
 }
 
 /**
@@ -23,12 +24,15 @@ export interface TokenKeySource {
  * configured secret, never with a public key.
  */
 export class KeyStoreKeySource implements TokenKeySource {
+  /** Per issuer, the key that verified its last token; bounded, as issuers come from tokens. */
+  private readonly lastSignerByIssuer = new Map<string, StoredKey>();
+
   constructor(
     private readonly store: KeyStore,
     private readonly hmacSecret?: KeyObject,
   ) {}
 
-  async keyFor(token: string, { alg, kid }: TokenHeader): Promise<KeyObject> {
+  async keyFor(token: string, { alg, kid }: TokenHeader, iss?: unknown): Promise<KeyObject> {
     if (alg.startsWith('HS')) {
       if (!this.hmacSecret) throw new TokenRefusal(`algorithm ${alg} is not accepted`);
       return this.hmacSecret;
@@ -44,11 +48,19 @@ export class KeyStoreKeySource implements TokenKeySource {
     const candidates = this.store.publicKeys().filter((stored) => keyFitsAlgorithm(alg, stored.key));
     if (candidates.length === 0) throw new TokenRefusal(`no key to verify ${alg} tokens`);
     if (candidates.length === 1) return candidates[0]!.key;
-    const signer = candidates.find((stored) => signedBy(token, alg, stored.key));
+    // The key that signed the last token of this issuer is tried first: one check, most often.
+    const issuer = typeof iss === 'string' ? iss : '';
+    const lastSigner = this.lastSignerByIssuer.get(issuer);
+    const ordered = lastSigner ? [lastSigner, ...candidates.filter((stored) => stored !== lastSigner)] : candidates;
+    const signer = ordered.find((stored) => candidates.includes(stored) && signedBy(token, alg, stored.key));
     if (!signer) throw new TokenRefusal('invalid signature');
+    if (this.lastSignerByIssuer.size < MAX_REMEMBERED_ISSUERS || this.lastSignerByIssuer.has(issuer)) this.lastSignerByIssuer.set(issuer, signer);
     return signer.key;
   }
 }
+
+/** Issuers whose last signing key is remembered: a few on the platform; tokens can name any. */
+const MAX_REMEMBERED_ISSUERS = 16;
 
 /** How often an unknown `kid` may make the key set be fetched again. */
 const JWKS_REFRESH_INTERVAL_MS = 30_000;

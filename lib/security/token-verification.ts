@@ -94,7 +94,7 @@ export class TokenVerification {
     if (typeof issuer === 'string' && this.settings.declinedIssuers?.includes(issuer)) {
       throw new TokenRefusal('token is left to the next strategy', 'declined');
     }
-    return this.settings.keys.keyFor(token, header as unknown as TokenHeader);
+    return this.settings.keys.keyFor(token, header as unknown as TokenHeader, issuer);
   }
 }
 

@@ -1,0 +1,166 @@
+import autocannon from 'autocannon';
+import jwt from 'jsonwebtoken';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { barChartSvg } from './chart.js';
+import { ADAPTERS, SCENARIOS, type Adapter, type Scenario } from './scenarios.js';
+
+/**
+ * `npm run bench`, HTTP part: every scenario on Express and on Fastify, each app in a process of
+ * its own and autocannon in this one, side by side in one run. Prints req/s, p50/p99 latency and
+ * ratios to the unsecured route and to the docs' baseline; writes bench/results/http.{json,svg}.
+ */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** Rounds over all scenarios, interleaved, so that a slow moment of the machine hits every scenario alike. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const CONNECTIONS = 32;
+const DISTINCT_TOKENS = 10_000;
+const RESULTS = fileURLToPath(new URL('../../results/', import.meta.url));
+const SERVER = fileURLToPath(new URL('./http-server.js', import.meta.url));
+
+interface Measurement {
+  adapter: Adapter;
+  scenario: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  rssMb: number;
+}
+
+/** Keys as the platform mounts them: three public keys, so that kid-less tokens pick among them. */
+function platformKeys(): { dir: string; signer: KeyObject } {
+  const dir = mkdtempSync(join(tmpdir(), 'mk-bench-'));
+  let signer: KeyObject | undefined;
+  for (const name of ['default', 'system', 'public']) {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(join(dir, `${name}.pub`), publicKey.export({ type: 'spki', format: 'pem' }));
+    if (name === 'default') signer = privateKey;
+  }
+  return { dir, signer: signer! };
+}
+
+/** A sign-in token as jwt-issuer mints it (RS512, 24 h). */
+function token(signer: KeyObject, i: number): string {
+  const now = Math.floor(Date.now() / 1000);
+  return jwt.sign({
+    iss: 'Microkubes JWT Authority', sub: `user-${i}`, exp: now + 86_400, iat: now, nbf: 0, jti: randomUUID(),
+    userId: `user-${i}`, username: `user${i}@example.com`, roles: 'user', organizations: 'acme', scopes: 'api:read',
+  }, signer, { algorithm: 'RS512', noTimestamp: true });
+}
+
+async function startServer(adapter: Adapter, scenario: Scenario, port: number, keysDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [SERVER, adapter, scenario.app, String(port), keysDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${scenario.app} server exited with ${code}`)));
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('READY') && resolve());
+  });
+  child.removeAllListeners('exit');
+  return child;
+}
+
+function residentMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function load(url: string, scenario: Scenario, tokens: string[], seconds: number): Promise<autocannon.Result> {
+  let next = 0;
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [{
+      method: 'GET',
+      path: scenario.path,
+      setupRequest: (request) => {
+        if (scenario.tokens === 'none') return request;
+        const bearer = scenario.tokens === 'one' ? tokens[0]! : tokens[next++ % tokens.length]!;
+        return { ...request, headers: { ...request.headers, authorization: `Bearer ${bearer}` } };
+      },
+    }],
+  });
+}
+
+async function main(): Promise<void> {
+  const keys = platformKeys();
+  console.log(`Minting ${DISTINCT_TOKENS.toLocaleString('en-US')} tokens...`);
+  const tokens = Array.from({ length: DISTINCT_TOKENS }, (_, i) => token(keys.signer, i));
+  const measurements: Measurement[] = [];
+  let port = 4310;
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+     for (const adapter of ADAPTERS) {
+      for (const scenario of SCENARIOS) {
+        const server = await startServer(adapter, scenario, ++port, keys.dir);
+        const url = `http://127.0.0.1:${port}`;
+        await load(url, scenario, tokens, 1); // warm-up: JIT, connections, caches
+        const result = await load(url, scenario, tokens, SECONDS);
+        measurements.push({
+          adapter,
+          scenario: scenario.name,
+          requestsPerSecond: result.requests.average,
+          p50Ms: result.latency.p50,
+          p99Ms: result.latency.p99,
+          non2xx: result.non2xx,
+          errors: result.errors,
+          rssMb: residentMb(server.pid!),
+        });
+        server.kill();
+        process.stdout.write(`  round ${round} ${adapter.padEnd(8)} ${scenario.name}: ${Math.round(result.requests.average)} req/s\n`);
+      }
+     }
+    }
+  } finally {
+    rmSync(keys.dir, { recursive: true, force: true });
+  }
+  report(averageRounds(measurements));
+}
+
+/** One measurement per adapter and scenario: the mean of its rounds (p99: the worst). */
+function averageRounds(measurements: Measurement[]): Measurement[] {
+  const groups = new Map<string, Measurement[]>();
+  for (const m of measurements) groups.set(`${m.adapter}\0${m.scenario}`, [...(groups.get(`${m.adapter}\0${m.scenario}`) ?? []), m]);
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  return [...groups.values()].map((group) => ({
+    adapter: group[0]!.adapter,
+    scenario: group[0]!.scenario,
+    requestsPerSecond: mean(group.map((m) => m.requestsPerSecond)),
+    p50Ms: mean(group.map((m) => m.p50Ms)),
+    p99Ms: Math.max(...group.map((m) => m.p99Ms)),
+    non2xx: group.reduce((sum, m) => sum + m.non2xx, 0),
+    errors: group.reduce((sum, m) => sum + m.errors, 0),
+    rssMb: Math.max(...group.map((m) => m.rssMb)),
+  }));
+}
+
+function report(measurements: Measurement[]): void {
+  const find = (adapter: Adapter, name: string) => measurements.find((m) => m.adapter === adapter && m.scenario === name)!;
+  const rows = measurements.map((m) => {
+    const unsecured = find(m.adapter, SCENARIOS[0]!.name).requestsPerSecond;
+    const baseline = find(m.adapter, SCENARIOS.at(-1)!.name).requestsPerSecond;
+    return { ...m, vsUnsecured: m.requestsPerSecond / unsecured, vsBaseline: m.requestsPerSecond / baseline };
+  });
+  console.log(`\nHTTP, ${ROUNDS} rounds of ${SECONDS} s per scenario (mean req/s and p50, worst p99, max RSS), ${CONNECTIONS} connections, on ${process.version}:\n`);
+  console.log(`${'adapter'.padEnd(8)} ${'scenario'.padEnd(42)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'x unsec'.padStart(8)} ${'x base'.padStart(7)} ${'RSS MB'.padStart(7)} ${'non-2xx'.padStart(8)}`);
+  for (const row of rows) {
+    console.log(
+      `${row.adapter.padEnd(8)} ${row.scenario.padEnd(42)} ${Math.round(row.requestsPerSecond).toString().padStart(8)} ${row.p50Ms.toFixed(1).padStart(7)} ${row.p99Ms.toFixed(1).padStart(7)} ${row.vsUnsecured.toFixed(2).padStart(8)} ${row.vsBaseline.toFixed(2).padStart(7)} ${row.rssMb.toFixed(0).padStart(7)} ${String(row.non2xx + row.errors).padStart(8)}`,
+    );
+  }
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, 'http.json'), `${JSON.stringify({ node: process.version, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, results: rows }, null, 2)}\n`);
+  const chartRows = SCENARIOS.map((scenario) => ({
+    scenario: scenario.name,
+    values: Object.fromEntries(ADAPTERS.map((adapter) => [adapter, find(adapter, scenario.name).requestsPerSecond])) as Record<Adapter, number>,
+  }));
+  writeFileSync(join(RESULTS, 'http.svg'), barChartSvg(`microkubes-nestjs: req/s per scenario (${process.version}, 2 cores)`, chartRows));
+  console.log(`\nWritten: bench/results/http.json, bench/results/http.svg`);
+}
+
+await main();

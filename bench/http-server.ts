@@ -1,0 +1,98 @@
+import 'reflect-metadata';
+import { Controller, Get, Inject, Injectable, UseGuards, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { Auth, CurrentAuth, MICROKUBES_AUTH, MicrokubesAuthGuard, MicrokubesModule } from '../lib/index.js';
+import { thousandPolicies } from './acl-policies.js';
+import type { Adapter, Scenario } from './scenarios.js';
+
+/** One app of the benchmark, in a process of its own: `node http-server.js <adapter> <app> <port> <keysDir>`. */
+const [adapter, appKind, port, keysDir] = process.argv.slice(2) as [Adapter, Scenario['app'], string, string];
+
+@Controller()
+class UnsecuredController {
+  @Get('hello')
+  hello() {
+    return { message: 'Hello from NestJS service on Microkubes' };
+  }
+}
+
+@Controller()
+@UseGuards(MicrokubesAuthGuard)
+class SecuredController {
+  @Get('hello')
+  hello(@CurrentAuth() auth: Auth) {
+    return { message: `Hello ${auth.username} from NestJS service on Microkubes` };
+  }
+}
+
+@Injectable()
+class Greeter {
+  constructor(@Inject(MICROKUBES_AUTH) private readonly auth: Auth) {}
+  greet() {
+    return { message: `Hello ${this.auth.username} from NestJS service on Microkubes` };
+  }
+}
+
+@Controller('scoped')
+@UseGuards(MicrokubesAuthGuard)
+class ScopedController {
+  constructor(private readonly greeter: Greeter) {}
+  @Get()
+  hello() {
+    return this.greeter.greet();
+  }
+}
+
+/** The way the NestJS docs teach it: passport-jwt with the PEM public key, AuthGuard('jwt'). */
+@Injectable()
+class DocsJwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor() {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: readFileSync(join(keysDir, 'default.pub'), 'utf8'),
+      algorithms: ['RS512'],
+    });
+  }
+  validate(payload: { userId: string; username: string }) {
+    return { userId: payload.userId, username: payload.username };
+  }
+}
+
+@Controller()
+@UseGuards(AuthGuard('jwt'))
+class BaselineController {
+  @Get('hello')
+  hello() {
+    return { message: 'Hello from NestJS service on Microkubes' };
+  }
+}
+
+function microkubes(options: Parameters<typeof MicrokubesModule.forRoot>[0]): DynamicModule {
+  return {
+    module: class BenchModule {},
+    imports: [MicrokubesModule.forRoot({ keysDir, watchKeys: false, ...options })],
+    controllers: [SecuredController, ScopedController],
+    providers: [Greeter],
+  };
+}
+
+const apps: Record<Scenario['app'], () => DynamicModule> = {
+  unsecured: () => ({ module: class UnsecuredModule {}, controllers: [UnsecuredController] }),
+  microkubes: () => microkubes({}),
+  'microkubes-no-cache': () => microkubes({ security: { tokenCache: false } }),
+  acl: () => microkubes({ acl: { policies: thousandPolicies() } }),
+  baseline: () => ({ module: class BaselineModule {}, imports: [PassportModule], controllers: [BaselineController], providers: [DocsJwtStrategy] }),
+};
+
+const app = adapter === 'fastify'
+  ? await NestFactory.create(apps[appKind](), new FastifyAdapter(), { logger: false })
+  : await NestFactory.create(apps[appKind](), { logger: false });
+await app.listen(Number(port), '127.0.0.1');
+process.stdout.write('READY\n');
+// Exit cleanly on SIGTERM, so that `node --cpu-prof` writes its profile.
+process.on('SIGTERM', () => void app.close().finally(() => process.exit(0)));

@@ -1,0 +1,22 @@
+/** What one benchmark run measures: the app, the route and the tokens it is called with. */
+export interface Scenario {
+  name: string;
+  /** What the server app looks like (see http-server.ts). */
+  app: 'unsecured' | 'microkubes' | 'microkubes-no-cache' | 'baseline' | 'acl';
+  path: string;
+  /** `none`, one token repeated, or the 10,000 distinct tokens in rotation. */
+  tokens: 'none' | 'one' | 'distinct';
+}
+
+export const SCENARIOS: Scenario[] = [
+  { name: 'unsecured route', app: 'unsecured', path: '/hello', tokens: 'none' },
+  { name: 'guard, one token repeated', app: 'microkubes', path: '/hello', tokens: 'one' },
+  { name: 'guard, 10,000 tokens (cache 10,000)', app: 'microkubes', path: '/hello', tokens: 'distinct' },
+  { name: 'guard, every token verified (no cache)', app: 'microkubes-no-cache', path: '/hello', tokens: 'distinct' },
+  { name: 'guard, Auth injected (REQUEST scope)', app: 'microkubes', path: '/scoped', tokens: 'one' },
+  { name: 'guard + ACL of 1,000 policies', app: 'acl', path: '/hello', tokens: 'one' },
+  { name: 'baseline: docs AuthGuard(jwt), PEM key', app: 'baseline', path: '/hello', tokens: 'one' },
+];
+
+export type Adapter = 'express' | 'fastify';
+export const ADAPTERS: Adapter[] = ['express', 'fastify'];
