@@ -1,20 +1,12 @@
 import { bench, describe } from 'vitest';
-import { Auth, AclPolicySet, type AclPolicy } from '../lib/index.js';
+import { Auth, AclPolicySet } from '../lib/index.js';
+import { thousandPolicies } from './acl-policies.js';
 
 /**
  * One ACL decision among 1,000 compiled policies: the module's indexed policy set, side by side
  * with the naive alternative that tests every policy in turn (as ladon's in-memory manager does).
  */
-const POLICIES: AclPolicy[] = Array.from({ length: 1_000 }, (_, i) => ({
-  id: `policy-${i}`,
-  effect: i % 50 === 49 ? 'deny' : 'allow',
-  subjects: ['<.+>'],
-  resources: [i % 2 === 0 ? `/service-${i}/items/<[0-9]+>` : `/service-${i}/items`],
-  actions: [i % 3 === 0 ? 'api:write' : 'api:read'],
-  conditions: { roles: { type: 'RolesCondition', options: { values: ['user', `role-${i % 10}`] } } },
-}));
-
-const set = AclPolicySet.compile(POLICIES);
+const set = AclPolicySet.compile(thousandPolicies());
 const auth = new Auth({
   userId: 'u1', username: 'ann@example.com', roles: ['user'], organizations: ['acme'], namespaces: [], scopes: ['api:read'], strategy: 'jwt', claims: {},
 });

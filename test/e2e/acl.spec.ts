@@ -7,7 +7,7 @@ import {
 } from '../../lib/index.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { jwtIssuerToken, type PlatformUser } from '../support/platform-tokens.js';
-import { PLATFORMS, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
+import { PLATFORMS, startApp, withRunningApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 interface Caller extends PlatformUser {
   scopes?: string;
@@ -50,16 +50,9 @@ async function runTable(app: RunningApp, keys: PlatformKeys, rows: Row[]): Promi
   expect(outcomes).toEqual(expected);
 }
 
-async function withApp(platform: HttpPlatform, keys: PlatformKeys, options: MicrokubesModuleOptions, controllers: unknown[], run: (app: RunningApp) => Promise<void>, imports: unknown[] = []) {
-  const app = await startApp(platform, {
-    imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, ...options }), ...(imports as [])],
-    controllers: controllers as [],
-  });
-  try {
-    await run(app);
-  } finally {
-    await app.close();
-  }
+function withApp(platform: HttpPlatform, keys: PlatformKeys, options: MicrokubesModuleOptions, controllers: unknown[], run: (app: RunningApp) => Promise<void>, imports: unknown[] = []) {
+  const metadata = { imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, ...options }), ...(imports as [])], controllers: controllers as [] };
+  return withRunningApp(platform, metadata, run);
 }
 
 const ok = () => ({ ok: true });

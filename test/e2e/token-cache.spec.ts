@@ -7,18 +7,14 @@ import { Auth, CurrentAuth, MICROKUBES_AUTH, MicrokubesAuthenticator, Microkubes
 import { HelloController } from '../support/hello.controller.js';
 import { platformKeysDir, rsaKeyPair, type PlatformKeys } from '../support/platform-keys.js';
 import { authServerToken, b64url, jwtIssuerToken, signClaims } from '../support/platform-tokens.js';
-import { bearer, getJson, PLATFORMS, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
+import { bearer, getJson, PLATFORMS, withRunningApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 const user = { userId: 'u1', username: 'ann@example.com', roles: 'user', scopes: 'api:read' };
 
-async function withApp(platform: HttpPlatform, options: MicrokubesModuleOptions, run: (app: RunningApp, cache: () => number | undefined) => Promise<void>, controllers: unknown[] = [HelloController]) {
-  const app = await startApp(platform, { imports: [MicrokubesModule.forRoot(options)], controllers: controllers as [] });
-  try {
-    await run(app, () => app.app.get(MicrokubesAuthenticator).tokenCache?.size);
-  } finally {
-    await app.close();
-  }
+function withApp(platform: HttpPlatform, options: MicrokubesModuleOptions, run: (app: RunningApp, cacheSize: () => number | undefined) => Promise<void>, controllers: unknown[] = [HelloController]) {
+  return withRunningApp(platform, { imports: [MicrokubesModule.forRoot(options)], controllers: controllers as [] }, (app) =>
+    run(app, () => app.app.get(MicrokubesAuthenticator).tokenCache?.size));
 }
 
 describe.each(PLATFORMS)('verified-token cache (%s)', (platform) => {

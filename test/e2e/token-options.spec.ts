@@ -8,18 +8,13 @@ import { Auth, CurrentAuth, MicrokubesModule, Public, type MicrokubesModuleOptio
 import { HelloController } from '../support/hello.controller.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { authServerToken, jwtIssuerToken, signClaims } from '../support/platform-tokens.js';
-import { bearer, getJson, PLATFORMS, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
+import { bearer, getJson, PLATFORMS, startApp, withRunningApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 const user = { userId: 'u1', username: 'ann@example.com', roles: 'user', scopes: 'api:read' };
 
-async function withApp(platform: HttpPlatform, options: MicrokubesModuleOptions, run: (app: RunningApp) => Promise<void>) {
-  const app = await startApp(platform, { imports: [MicrokubesModule.forRoot(options)], controllers: [HelloController] });
-  try {
-    await run(app);
-  } finally {
-    await app.close();
-  }
+function withApp(platform: HttpPlatform, options: MicrokubesModuleOptions, run: (app: RunningApp) => Promise<void>) {
+  return withRunningApp(platform, { imports: [MicrokubesModule.forRoot(options)], controllers: [HelloController] }, run);
 }
 
 describe.each(PLATFORMS)('token verification options (%s)', (platform) => {

@@ -35,6 +35,16 @@ export async function startApp(platform: HttpPlatform, metadata: ModuleMetadata)
   return { app, url: `http://127.0.0.1:${address.port}`, logger, close: () => app.close() };
 }
 
+/** Starts an app, runs `run` against it, and closes it whatever happens. */
+export async function withRunningApp(platform: HttpPlatform, metadata: ModuleMetadata, run: (app: RunningApp) => Promise<void>): Promise<void> {
+  const app = await startApp(platform, metadata);
+  try {
+    await run(app);
+  } finally {
+    await app.close();
+  }
+}
+
 export interface JsonResponse<T = any> {
   status: number;
   headers: Headers;
