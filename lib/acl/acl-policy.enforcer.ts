@@ -3,8 +3,8 @@ import type { Auth } from '../auth/auth.js';
 import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
 import { SecurityException } from '../security/security.exception.js';
-import { pathOf } from '../security/request-path.js';
 import { actionOf, type AclDecision, type AclPolicySet, type AclRequest } from './acl-policy.js';
+import { routedPath } from './routed-path.js';
 
 /** Marks a request whose policies were checked, so that a second guard does not check them again. */
 const CHECKED = Symbol('microkubes:acl-checked');
@@ -13,6 +13,8 @@ interface PolicyCheckedRequest {
   method: string;
   url: string;
   params?: Record<string, unknown>;
+  route?: { path?: unknown };
+  routeOptions?: { url?: unknown };
   [CHECKED]?: boolean;
 }
 
@@ -38,7 +40,7 @@ export class AclPolicyEnforcer {
   /** Checks an HTTP request once; a denial is a 403 in the platform's error format. */
   enforce(auth: Auth, request: PolicyCheckedRequest): void {
     if (request[CHECKED]) return;
-    const resource = pathOf(request);
+    const resource = routedPath(request);
     const action = actionOf(request.method);
     if (!this.policies) {
       this.logger.error(`ACL policies are checked on ${request.method} ${resource}, but acl.policies is not configured: access denied`);

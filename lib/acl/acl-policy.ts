@@ -149,9 +149,14 @@ function segmentOf(pattern: PolicyPattern): string | undefined {
   return pattern.isLiteral ? fixed : undefined;
 }
 
-/** The platform's actions: GET and HEAD read, POST, PUT, PATCH and DELETE write. */
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The platform's actions: GET and HEAD (and OPTIONS) read; POST, PUT, PATCH, DELETE and every
+ * other method (MOVE, COPY, PURGE...) write, so that an unusual method never passes as a read.
+ */
 export function actionOf(method: string): string {
-  return ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method.toUpperCase()) ? 'api:write' : 'api:read';
+  return READ_METHODS.has(method.toUpperCase()) ? 'api:read' : 'api:write';
 }
 
 function patterns(values: unknown, option: string): PolicyPattern[] {

@@ -1,4 +1,5 @@
-import { Controller, Delete, Get, Post, Put, UseGuards } from '@nestjs/common';
+import { All, Controller, Delete, Get, Post, Put, UseGuards } from '@nestjs/common';
+import { connect } from 'node:net';
 import { ACGuard, AccessControlModule, RolesBuilder, UseRoles } from 'nest-access-control';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -308,5 +309,61 @@ describe('access control start-up errors', () => {
   it('fails on grants that nest-access-control refuses, or a seed action it does not know', async () => {
     await expect(start({ grants: { user: { reports: { 'fly:any': ['*'] } } } })).rejects.toThrow('Invalid MicrokubesModule option "acl.grants"');
     await expect(start({ grants: { grants: { user: { hello: ['fly'] } } } })).rejects.toThrow('unknown action "fly"');
+  });
+});
+
+@Controller()
+@UseGuards(MicrokubesAuthGuard)
+class NormalisedPathController {
+  @Get('admin') admin() { return ok(); }
+  @Get('todos/:id') todo() { return ok(); }
+  @All('dav') dav() { return ok(); }
+}
+
+/** One raw request, so that the request target goes out exactly as written (absolute form, `#`). */
+function rawStatus(url: string, method: string, target: string, token: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`${method} ${target} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+    });
+    let response = '';
+    socket.on('data', (chunk) => (response += chunk.toString()));
+    socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0)));
+    socket.on('error', reject);
+  });
+}
+
+describe.each(PLATFORMS)('ACL policies judge the path the router matched (%s)', (platform) => {
+  let keys: PlatformKeys;
+  beforeAll(() => {
+    keys = platformKeysDir();
+  });
+  afterAll(() => keys.remove());
+
+  const policies = [
+    { id: 'read-anything', effect: 'allow' as const, subjects: ['<.+>'], resources: ['<.*>'], actions: ['api:read'] },
+    { id: 'no-admin', effect: 'deny' as const, subjects: ['<.+>'], resources: ['/admin'], actions: ['<.*>'] },
+    { id: 'no-todo-7', effect: 'deny' as const, subjects: ['<.+>'], resources: ['/todos/7'], actions: ['<.*>'] },
+  ];
+
+  it('refuses every spelling of a denied path that reaches its handler', async () => {
+    await withApp(platform, keys, { acl: { policies } }, [NormalisedPathController], async (app) => {
+      const token = jwtIssuerToken(keys.default.privateKey, callers.user!);
+      const targets = ['/admin', '/Admin', '/admin/', '/%61dmin', `${app.url}/admin`, '/admin#x', '/admin?x=1', '/todos/7', '/todos/%37', '/Todos/7', '/todos/7/'];
+      const statuses = Object.fromEntries(await Promise.all(targets.map(async (target) => [target, await rawStatus(app.url, 'GET', target, token)] as const)));
+      for (const [target, status] of Object.entries(statuses)) expect([403, 404], `${target} answered ${status}`).toContain(status);
+      expect(statuses['/admin']).toBe(403);
+      expect(statuses['/todos/%37']).toBe(403);
+      expect(await rawStatus(app.url, 'GET', '/todos/8', token)).toBe(200);
+    });
+  });
+
+  it('counts methods other than GET, HEAD and OPTIONS as writes', async () => {
+    await withApp(platform, keys, { acl: { policies } }, [NormalisedPathController], async (app) => {
+      const token = jwtIssuerToken(keys.default.privateKey, callers.user!);
+      expect(await rawStatus(app.url, 'GET', '/dav', token)).toBe(200);
+      for (const method of ['MOVE', 'POST', 'DELETE']) expect(await rawStatus(app.url, method, '/dav', token), method).toBe(403);
+    });
   });
 });

@@ -39,7 +39,9 @@ describe('AclPolicySet', () => {
   const allow = (id: string, extra: Partial<AclPolicy> = {}): AclPolicy => ({ id, effect: 'allow', subjects: ['<.+>'], resources: ['/todo/<.+>'], actions: ['api:read'], ...extra });
 
   it('maps HTTP methods to the platform actions', () => {
-    expect(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'get'].map(actionOf)).toEqual(['api:read', 'api:read', 'api:write', 'api:write', 'api:write', 'api:write', 'api:read']);
+    expect(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE', 'MOVE', 'PURGE', 'get'].map(actionOf)).toEqual([
+      'api:read', 'api:read', 'api:read', 'api:write', 'api:write', 'api:write', 'api:write', 'api:write', 'api:write', 'api:read',
+    ]);
   });
 
   it('denies when no policy matches, allows on a match, and a deny wins', () => {
