@@ -33,8 +33,13 @@ export class AccessControlGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const required = this.reflector.getAllAndOverride<Role[] | undefined>(USE_ROLES_KEY, [context.getHandler(), context.getClass()]);
-    if (!required || required.length === 0) return true;
+    const required = this.reflector.getAllAndOverride<unknown>(USE_ROLES_KEY, [context.getHandler(), context.getClass()]);
+    if (required === undefined || (Array.isArray(required) && required.length === 0)) return true;
+    // 'roles' is a common metadata key: anything but @UseRoles' list of requirements is refused, not a 500.
+    if (!Array.isArray(required) || !required.every((entry) => typeof entry === 'object' && entry !== null)) {
+      this.logger.error(`The "roles" metadata is not @UseRoles({ resource, action, possession }): ${JSON.stringify(required)}; access denied`);
+      throw new SecurityException(403, 'access denied');
+    }
     const auth = await authenticatedCaller(context, this.authGuard);
     if (!auth) return false;
     if (!this.builder) {
@@ -44,7 +49,7 @@ export class AccessControlGuard implements CanActivate {
     const builder = this.builder;
     const roles = (auth.roles.length > 0 ? auth.roles : this.defaultRoles).filter((role) => builder.hasRole(role));
     if (roles.length === 0) throw new SecurityException(403, 'access denied: no role of the caller is granted anything');
-    const granted = required.every((requirement) => {
+    const granted = (required as Role[]).every((requirement) => {
       try {
         return builder.permission({ ...requirement, possession: requirement.possession ?? 'any', role: roles }).granted;
       } catch (error) {

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Auth } from '../auth/auth.js';
 import { MicrokubesOptionsError } from '../config/microkubes-options.error.js';
 import type { AclPolicy } from '../microkubes-options.interface.js';
@@ -182,7 +183,14 @@ function compileCondition(key: string, condition: unknown, option: string): Comp
       `unknown condition type ${JSON.stringify(type)} (use ${[...Object.keys(LIST_CONDITIONS), 'OwnerCondition'].join(', ')})`,
     );
   }
-  return { kind: 'list', field, values: patterns(options?.values, `${option}.options.values`) };
+  const values = patterns(options?.values, `${option}.options.values`);
+  for (const value of values) {
+    // The Go library matched condition values as bare regexes; here they are literal unless in <>.
+    if (value.isLiteral && /[.*+?^$()[\]{}|\\]/.test(value.source)) {
+      new Logger('MicrokubesAcl').warn(`${option}: "${value.source}" is compared literally; write <${value.source}> to match it as a regular expression`);
+    }
+  }
+  return { kind: 'list', field, values };
 }
 
 function holds(condition: CompiledCondition, request: AclRequest): boolean {

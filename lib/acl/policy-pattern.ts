@@ -16,6 +16,8 @@ export class PolicyPattern {
       return;
     }
     this.prefix = parts[0]!.isRegex ? '' : parts[0]!.text;
+    // Each part must stand as a regex of its own: `<a)|(b>` would otherwise break the anchoring.
+    for (const part of parts) if (part.isRegex) new RegExp(part.text);
     const body = parts.map((part) => (part.isRegex ? `(?:${part.text})` : escapeRegExp(part.text))).join('');
     this.regex = new RegExp(`^${body}$`);
   }

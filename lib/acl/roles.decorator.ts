@@ -21,5 +21,8 @@ export function Roles(...args: Array<string | { roles: string[]; match?: 'any' |
   if (requirement.roles.length === 0 || requirement.roles.some((role) => typeof role !== 'string' || role === '')) {
     throw new Error('@Roles() needs at least one role name');
   }
+  if (requirement.match !== 'any' && requirement.match !== 'all') {
+    throw new Error(`@Roles(): match must be "any" or "all" (got ${JSON.stringify(requirement.match)})`);
+  }
   return SetMetadata(ROLES_KEY, requirement);
 }

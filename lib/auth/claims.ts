@@ -18,15 +18,16 @@ export function authFromClaims(payload: unknown, strategy: AuthStrategyName): Au
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new ClaimsError('token payload is not a JSON object');
   }
-  const claims = payload as Record<string, unknown>;
+  // Frozen: one Auth may answer many requests from the token cache; a handler must not change it.
+  const claims = deepFreeze(payload as Record<string, unknown>);
   const scopes = [...claimList(claims, 'scopes'), ...claimList(claims, 'scope')];
   return new Auth({
     userId: requiredString(claims, 'userId'),
     username: requiredString(claims, 'username'),
-    roles: claimList(claims, 'roles'),
-    organizations: claimList(claims, 'organizations'),
-    namespaces: claimList(claims, 'namespaces'),
-    scopes: [...new Set(scopes)],
+    roles: Object.freeze(claimList(claims, 'roles')),
+    organizations: Object.freeze(claimList(claims, 'organizations')),
+    namespaces: Object.freeze(claimList(claims, 'namespaces')),
+    scopes: Object.freeze([...new Set(scopes)]),
     email: optionalString(claims, 'email'),
     fullname: optionalString(claims, 'fullname'),
     customerId: optionalString(claims, 'customerID') ?? optionalString(claims, 'customerId'),
@@ -65,4 +66,11 @@ function optionalString(claims: Record<string, unknown>, name: string): string |
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new ClaimsError(`claim "${name}" must be a string`);
   return value;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const nested of Object.values(value)) {
+    if (typeof nested === 'object' && nested !== null && !Object.isFrozen(nested)) deepFreeze(nested);
+  }
+  return Object.freeze(value);
 }

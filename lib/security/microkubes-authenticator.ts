@@ -44,8 +44,9 @@ export class MicrokubesAuthenticator {
 
   /**
    * The chain's answer from the cache, when it can tell. Strategies in order, each with the token it
-   * reads: a token this strategy verified before answers; one that a later strategy verified was
-   * passed on by this one before, so the look-up goes on; an unseen token must be verified in full.
+   * reads: a token this strategy verified before answers; one that a later strategy verified, of an
+   * issuer this strategy leaves to others, would be passed on again, so the look-up goes on;
+   * anything else must be verified in full.
    */
   private fromCache(request: { headers: IncomingHttpHeaders }): Auth | undefined {
     if (!this.tokenCache) return undefined;
@@ -56,7 +57,7 @@ export class MicrokubesAuthenticator {
       if (!auth) return undefined;
       if (auth.strategy === verification.strategy) return auth;
       const laterStrategy = this.verifications.slice(i + 1).some((later) => later.strategy === auth.strategy);
-      if (!laterStrategy) return undefined;
+      if (!laterStrategy || !verification.declines(auth.claims.iss)) return undefined;
     }
     return undefined;
   }

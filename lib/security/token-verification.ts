@@ -39,6 +39,11 @@ export class TokenVerification {
     return this.settings.options.clockTolerance;
   }
 
+  /** Whether this strategy leaves tokens of this issuer to another strategy of the chain. */
+  declines(issuer: unknown): boolean {
+    return typeof issuer === 'string' && (this.settings.declinedIssuers?.includes(issuer) ?? false);
+  }
+
   /** passport-jwt's options for this strategy. */
   strategyOptions(): StrategyOptionsWithoutRequest {
     const { options } = this.settings;
@@ -91,7 +96,7 @@ export class TokenVerification {
       throw new TokenRefusal(/^[A-Z]{2}\d{3}$/.test(alg) ? `algorithm ${alg} is not accepted` : 'unsupported algorithm');
     }
     const issuer = (payload as { iss?: unknown } | null)?.iss;
-    if (typeof issuer === 'string' && this.settings.declinedIssuers?.includes(issuer)) {
+    if (this.declines(issuer)) {
       throw new TokenRefusal('token is left to the next strategy', 'declined');
     }
     return this.settings.keys.keyFor(token, header as unknown as TokenHeader, issuer);

@@ -1,4 +1,4 @@
-import { All, Controller, Delete, Get, Post, Put, UseGuards } from '@nestjs/common';
+import { All, Controller, Delete, Get, Post, Put, SetMetadata, UseGuards } from '@nestjs/common';
 import { connect } from 'node:net';
 import { ACGuard, AccessControlModule, RolesBuilder, UseRoles } from 'nest-access-control';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,14 @@ class ReportsController {
 @UseGuards(MicrokubesAuthGuard, ACGuard)
 class NestAccessControlController {
   @Get() @UseRoles({ resource: 'reports', action: 'read', possession: 'any' }) read() { return ok(); }
+}
+
+/** A 'roles' metadata that is not @UseRoles' (the NestJS docs' own RolesGuard pattern). */
+@Controller('foreign-roles')
+@UseGuards(MicrokubesAuthGuard, AccessControlGuard)
+class ForeignRolesMetadataController {
+  @Get() @SetMetadata('roles', ['admin']) list() { return ok(); }
+  @Get('string') @SetMetadata('roles', 'admin') string() { return ok(); }
 }
 
 /** The seed README's example: `hello` with create/read/update/delete. */
@@ -207,6 +215,13 @@ describe.each(PLATFORMS)('access control (%s)', (platform) => {
       ['ghost', 'GET', '/reports/mine', 403],
       ['noRoles', 'GET', '/reports/mine', 403],
       ['editor', 'GET', '/reports/all', 403],
+    ]));
+  });
+
+  it("answers 403, not a 500, to 'roles' metadata that is not @UseRoles'", async () => {
+    await withApp(platform, keys, { acl: { grants: GRANTS } }, [ForeignRolesMetadataController], (app) => runTable(app, keys, [
+      ['admin', 'GET', '/foreign-roles', 403],
+      ['admin', 'GET', '/foreign-roles/string', 403],
     ]));
   });
 

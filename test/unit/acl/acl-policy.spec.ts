@@ -29,9 +29,10 @@ describe('PolicyPattern', () => {
     expect(new PolicyPattern('/todo').isLiteral).toBe(true);
   });
 
-  it('refuses unbalanced delimiters and invalid regex parts', () => {
+  it('refuses unbalanced delimiters and invalid regex parts, including parts that would break the anchoring', () => {
     expect(() => new PolicyPattern('/x/<.+')).toThrow('unbalanced');
     expect(() => new PolicyPattern('/x/<[>')).toThrow();
+    expect(() => new PolicyPattern('<a)|(b>')).toThrow();
   });
 });
 
@@ -94,5 +95,13 @@ describe('AclPolicySet', () => {
 
   it('refuses two policies with one id', () => {
     expect(() => AclPolicySet.compile([allow('p'), allow('p')])).toThrow('Invalid MicrokubesModule option "acl.policies[1] (p).id": is used by another policy');
+  });
+});
+
+describe('@Roles', () => {
+  it('refuses an unknown match mode', async () => {
+    const { Roles } = await import('../../../lib/index.js');
+    expect(() => Roles({ roles: ['admin'], match: 'ALL' as 'all' })).toThrow('match must be "any" or "all"');
+    expect(() => Roles()).toThrow('at least one role');
   });
 });

@@ -36,6 +36,13 @@ describe('authFromClaims', () => {
     expect(auth.hasScope('api:write')).toBe(true);
   });
 
+  it('freezes its lists and claims: one Auth may answer many requests from the cache', () => {
+    const auth = authFromClaims({ ...base, roles: 'user', extra: { nested: [1] } }, 'jwt');
+    expect(() => (auth.roles as string[]).push('admin')).toThrow(TypeError);
+    expect(() => ((auth.claims.extra as { nested: number[] }).nested.push(2))).toThrow(TypeError);
+    expect(Object.isFrozen(auth.claims)).toBe(true);
+  });
+
   it('takes clientId from sub for OAuth2 tokens', () => {
     expect(authFromClaims({ ...base, sub: 'client-1' }, 'oauth2').clientId).toBe('client-1');
   });
