@@ -202,6 +202,11 @@ export interface MicrokubesAclOptions {
   enforcePolicies?: boolean;
   /** Apply `RolesGuard` and `AccessControlGuard` to every route (they act on decorated routes only). Default false. */
   globalGuards?: boolean;
+  /**
+   * The platform's switch (`security.acl.disable` of a service config): true turns the policy check
+   * off, `AclGuard` included. Default false.
+   */
+  disable?: boolean;
 }
 
 export interface MicrokubesModuleOptions {

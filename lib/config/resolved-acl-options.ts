@@ -10,18 +10,23 @@ export interface ResolvedAclOptions {
   policies?: AclPolicySet;
   enforcePolicies: boolean;
   globalGuards: boolean;
+  /** `acl.disable`: policies are not checked at all. */
+  policiesDisabled: boolean;
 }
 
-const KNOWN = ['grants', 'defaultRoles', 'policies', 'enforcePolicies', 'globalGuards'];
+const KNOWN = ['grants', 'defaultRoles', 'policies', 'enforcePolicies', 'globalGuards', 'disable'];
 
 export function resolveAclOptions(acl: MicrokubesAclOptions | undefined): ResolvedAclOptions {
   if (acl !== undefined && !isObject(acl)) throw new MicrokubesOptionsError('acl', 'must be an object');
   if (acl) warnUnknown(acl, KNOWN, 'acl.');
   const policies = optionalArray(acl?.policies, 'acl.policies');
+  const policiesDisabled = optionalBoolean(acl?.disable, 'acl.disable') ?? false;
   return {
     accessControl: accessControlSettings(acl),
+    // Compiled even when disabled, so that a broken policy is found before it is switched on.
     policies: policies ? AclPolicySet.compile(policies) : undefined,
-    enforcePolicies: optionalBoolean(acl?.enforcePolicies, 'acl.enforcePolicies') ?? policies !== undefined,
+    enforcePolicies: !policiesDisabled && (optionalBoolean(acl?.enforcePolicies, 'acl.enforcePolicies') ?? policies !== undefined),
     globalGuards: optionalBoolean(acl?.globalGuards, 'acl.globalGuards') ?? false,
+    policiesDisabled,
   };
 }

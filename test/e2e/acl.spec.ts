@@ -289,6 +289,18 @@ describe.each(PLATFORMS)('access control (%s)', (platform) => {
     });
   });
 
+  it("the platform's security.acl block, taken as it is, disable switch included", async () => {
+    await withApp(platform, keys, { acl: PLATFORM_CONFIG.security.acl }, [PolicyController], (app) => runTable(app, keys, [
+      ['user', 'GET', '/todo/1', 200],
+      ['admin', 'GET', '/todo/1', 403],
+    ]));
+    const disabled = { ...PLATFORM_CONFIG.security.acl, disable: true };
+    await withApp(platform, keys, { acl: disabled }, [PolicyController, ExplicitAclController], (app) => runTable(app, keys, [
+      ['admin', 'GET', '/todo/1', 200],
+      ['admin', 'GET', '/explicit', 200],
+    ]));
+  });
+
   it('AclGuard alone, with enforcement off', async () => {
     await withApp(platform, keys, { acl: { policies: POLICIES, enforcePolicies: false } }, [PolicyController, ExplicitAclController], (app) =>
       runTable(app, keys, [
