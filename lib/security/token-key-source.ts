@@ -72,7 +72,8 @@ const JWKS_REFRESH_INTERVAL_MS = 30_000;
  */
 export class JwksKeySource implements TokenKeySource {
   private readonly client: jwksRsa.JwksClient;
-  private keys = new Map<string, KeyObject>();
+  /** By kid: the parsed key and the `alg` its JWK pins, if any. */
+  private keys = new Map<string, { key: KeyObject; alg?: string }>();
   private lastFetch = 0;
   private fetching?: Promise<void>;
 
@@ -95,18 +96,21 @@ export class JwksKeySource implements TokenKeySource {
       throw new TokenRefusal('malformed token: "kid" must be a string');
     }
     if (alg.startsWith('HS')) throw new TokenRefusal(`algorithm ${alg} is not accepted`);
-    let key = this.lookup(kid);
-    if (!key && Date.now() - this.lastFetch >= JWKS_REFRESH_INTERVAL_MS) {
+    let found = this.lookup(kid);
+    if (!found && Date.now() - this.lastFetch >= JWKS_REFRESH_INTERVAL_MS) {
       await this.refresh().catch(() => undefined);
-      key = this.lookup(kid);
+      found = this.lookup(kid);
     }
-    if (!key) throw new TokenRefusal(this.keys.size === 0 ? 'signing keys are unavailable' : 'unknown key id');
-    if (!keyFitsAlgorithm(alg, key)) throw new TokenRefusal(`key id does not fit algorithm ${alg}`);
-    return key;
+    if (!found) throw new TokenRefusal(this.keys.size === 0 ? 'signing keys are unavailable' : 'unknown key id');
+    // A JWK that names its algorithm is used with that one only.
+    if (!keyFitsAlgorithm(alg, found.key) || (found.alg !== undefined && found.alg !== alg)) {
+      throw new TokenRefusal(`key id does not fit algorithm ${alg}`);
+    }
+    return found.key;
   }
 
   /** By kid; a token without one may use the set's only key. */
-  private lookup(kid: string | undefined): KeyObject | undefined {
+  private lookup(kid: string | undefined): { key: KeyObject; alg?: string } | undefined {
     if (kid !== undefined) return this.keys.get(kid);
     return this.keys.size === 1 ? [...this.keys.values()][0] : undefined;
   }
@@ -118,8 +122,12 @@ export class JwksKeySource implements TokenKeySource {
       try {
         const signingKeys = await this.client.getSigningKeys();
         const previous = this.keys;
-        this.keys = new Map(signingKeys.map((signingKey) => [signingKey.kid, createPublicKey(signingKey.getPublicKey())]));
-        const unchanged = previous.size === this.keys.size && [...this.keys].every(([kid, key]) => previous.get(kid)?.equals(key));
+        this.keys = new Map(signingKeys.map((signingKey) => [
+          signingKey.kid,
+          { key: createPublicKey(signingKey.getPublicKey()), alg: signingKey.alg || undefined },
+        ]));
+        const unchanged = previous.size === this.keys.size &&
+          [...this.keys].every(([kid, entry]) => previous.get(kid)?.key.equals(entry.key) && previous.get(kid)?.alg === entry.alg);
         if (!unchanged) this.onChange();
       } finally {
         this.fetching = undefined;

@@ -175,6 +175,9 @@ describe('OAuth2 with a JSON Web Key Set (jwksUri)', () => {
       expect((await getJson(`${url}/hello`, bearer(unknownKid))).body.message).toBe('unknown key id');
       const otherSigner = signClaims(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, claims, { algorithm: 'RS256', keyid: 'as-1' });
       expect((await getJson(`${url}/hello`, bearer(otherSigner))).body.message).toBe('invalid signature');
+      // The JWK pins RS256: the same key with another RSA algorithm is refused.
+      const otherAlgorithm = signClaims(pair.privateKey, claims, { algorithm: 'PS256', keyid: 'as-1' });
+      expect((await getJson(`${url}/hello`, bearer(otherAlgorithm))).body.message).toBe('key id does not fit algorithm PS256');
     });
   });
 
