@@ -42,6 +42,13 @@ async function boot(emulator: KongAdminEmulator, gateway: Partial<MicrokubesGate
   return app;
 }
 
+/** Ten replicas of the service, each with its own target, booting at the same time; none may fail. */
+async function bootTenAtOnce(emulator: KongAdminEmulator): Promise<void> {
+  const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) =>
+    boot(emulator, { target: { address: `10.0.0.${i + 1}:3000` }, plugins: [{ name: 'rate-limiting', config: { minute: 10 } }] })));
+  expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+}
+
 describe.each([CURRENT, '1.4.3', '2.8.4'])('Kong %s: services and routes', (version) => {
   it('registers the service and its route with PUT, tagged, after asking Kong its version', async () => {
     const emulator = await kong({ version });
@@ -125,9 +132,7 @@ describe('Kong 3.x registration', () => {
 
   it('10 instances booting at once converge to one service, one route, one plugin and 10 targets', async () => {
     const emulator = await kong();
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) =>
-      boot(emulator, { target: { address: `10.0.0.${i + 1}:3000` }, plugins: [{ name: 'rate-limiting', config: { minute: 10 } }] })));
-    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    await bootTenAtOnce(emulator);
     expect(emulator.kong3.services.size).toBe(1);
     expect(emulator.kong3.routes.size).toBe(1);
     expect(emulator.kong3.plugins.size).toBe(1);
@@ -206,9 +211,7 @@ describe('Kong 0.14: the /apis entity', () => {
 
   it('10 instances booting at once converge to one api and 10 targets (409s resolved by updating)', async () => {
     const emulator = await kong({ version: LEGACY });
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) =>
-      boot(emulator, { target: { address: `10.0.0.${i + 1}:3000` }, plugins: [{ name: 'rate-limiting', config: { minute: 10 } }] })));
-    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    await bootTenAtOnce(emulator);
     expect(emulator.kong014.apis.size).toBe(1);
     expect(emulator.kong014.plugins.size).toBe(1);
     expect(emulator.kong014.upstreams.size).toBe(1);

@@ -8,7 +8,7 @@ import { Auth, CurrentAuth, MicrokubesModule, Public, type MicrokubesModuleOptio
 import { HelloController } from '../support/hello.controller.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { authServerToken, jwtIssuerToken, signClaims } from '../support/platform-tokens.js';
-import { bearer, getJson, PLATFORMS, startApp, withRunningApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
+import { bearer, getJson, PLATFORMS, withRunningApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 const user = { userId: 'u1', username: 'ann@example.com', roles: 'user', scopes: 'api:read' };
@@ -234,36 +234,30 @@ describe.each(PLATFORMS)('module wiring (%s)', (platform) => {
   afterAll(() => keys.remove());
 
   it('applies the guard to every route with security.globalGuard', async () => {
-    const app = await startApp(platform, {
+    await withRunningApp(platform, {
       imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, security: { globalGuard: true } })],
       controllers: [UnguardedController],
+    }, async (app) => {
+        const token = jwtIssuerToken(keys.default.privateKey, { userId: 'u1', username: 'ann@example.com' });
+        expect((await getJson(`${app.url}/global`)).status).toBe(401);
+        expect((await getJson(`${app.url}/global`, bearer(token))).body).toEqual({ username: 'ann@example.com' });
+        expect((await getJson(`${app.url}/global/open`)).status).toBe(200);
     });
-    try {
-      const token = jwtIssuerToken(keys.default.privateKey, { userId: 'u1', username: 'ann@example.com' });
-      expect((await getJson(`${app.url}/global`)).status).toBe(401);
-      expect((await getJson(`${app.url}/global`, bearer(token))).body).toEqual({ username: 'ann@example.com' });
-      expect((await getJson(`${app.url}/global/open`)).status).toBe(200);
-    } finally {
-      await app.close();
-    }
   });
 
   it('leaves unguarded routes alone without it', async () => {
-    const app = await startApp(platform, {
+    await withRunningApp(platform, {
       imports: [MicrokubesModule.forRoot({ keysDir: keys.dir })],
       controllers: [UnguardedController],
+    }, async (app) => {
+        // No guard ran, so there is no Auth: @CurrentAuth() refuses rather than inventing one.
+        expect((await getJson(`${app.url}/global`)).body).toEqual({ code: 401, message: 'not authenticated' });
     });
-    try {
-      // No guard ran, so there is no Auth: @CurrentAuth() refuses rather than inventing one.
-      expect((await getJson(`${app.url}/global`)).body).toEqual({ code: 401, message: 'not authenticated' });
-    } finally {
-      await app.close();
-    }
   });
 
   it('is configured asynchronously with forRootAsync', async () => {
     process.env.TEST_KEYS_DIR = keys.dir;
-    const app = await startApp(platform, {
+    await withRunningApp(platform, {
       imports: [
         MicrokubesModule.forRootAsync({
           imports: [SettingsModule],
@@ -272,12 +266,9 @@ describe.each(PLATFORMS)('module wiring (%s)', (platform) => {
         }),
       ],
       controllers: [HelloController],
+    }, async (app) => {
+        const token = jwtIssuerToken(keys.default.privateKey, { userId: 'u1', username: 'ann@example.com' });
+        expect((await getJson(`${app.url}/hello`, bearer(token))).status).toBe(200);
     });
-    try {
-      const token = jwtIssuerToken(keys.default.privateKey, { userId: 'u1', username: 'ann@example.com' });
-      expect((await getJson(`${app.url}/hello`, bearer(token))).status).toBe(200);
-    } finally {
-      await app.close();
-    }
   });
 });
