@@ -48,6 +48,84 @@ export interface OAuth2SecurityOptions extends Omit<JwtSecurityOptions, 'issuer'
   jwksUri?: string;
 }
 
+/**
+ * Where a request id of the SAML service provider is kept between the AuthnRequest and the IdP's
+ * Response (InResponseTo). `take` must be atomic: of two concurrent calls for one id, one wins.
+ */
+export interface SamlRequestIdStore {
+  /** Keeps `id` with `value` (the request's instant) for `ttlMs`. */
+  save(id: string, value: string, ttlMs: number): Promise<void>;
+  /** The value kept for `id`, or null when unknown or expired. */
+  get(id: string): Promise<string | null>;
+  /** Removes `id` and tells whether it was there: true for exactly one caller. */
+  take(id: string): Promise<boolean>;
+}
+
+/** A client of the `redis` (v4 or later) or `ioredis` package, already connected. */
+export type SamlRedisClient =
+  | { sendCommand(args: string[]): Promise<unknown> }
+  | { call(command: string, ...args: string[]): Promise<unknown> };
+
+/** The session cookie that holds the caller's `Auth` after a SAML login. */
+export interface SamlSessionOptions {
+  /** Cookie name. Default `microkubes_saml`. */
+  cookieName?: string;
+  /** Seconds a session lasts. Default 3600. */
+  maxAge?: number;
+  /**
+   * Secret(s) the cookie is encrypted and authenticated with (AES-256-GCM), each at least 32 bytes;
+   * the first seals new cookies, all of them open cookies (rotation). Default: derived from the
+   * SP's private key, which every replica of the service shares.
+   */
+  secret?: string | string[];
+  /** `Secure` attribute. Default: when the ACS URL is https or the request came over https. */
+  secure?: boolean;
+}
+
+/**
+ * The SAML service provider (`microkubes-saml`, on @node-saml/passport-saml): routes under
+ * `routePrefix`, a session cookie as a step of the security chain, and registration of the SP's
+ * metadata with the Microkubes IdP. Needs the Express adapter.
+ */
+export interface SamlSecurityOptions {
+  /** The SP's entity id (the seed's `sp.entityId`), e.g. `http://todo.example.com/saml/metadata`. */
+  entityId: string;
+  /** The public URL of this service's ACS route, e.g. `http://todo.example.com/saml/acs`. */
+  acsUrl: string;
+  /** The IdP's entity id, e.g. `http://idp.example.com/saml/idp/metadata`. */
+  idpEntityId: string;
+  /** The IdP's single sign-on URL (HTTP-Redirect), e.g. `http://idp.example.com/saml/idp/sso`. */
+  idpSsoUrl: string;
+  /**
+   * The certificate the IdP signs with: a key-store entry name (`idp.cert`), a file path, or a PEM.
+   * Default: the key-store entry named by `certName`, the platform's shared `service.cert`
+   * (with a start-up warning: name the IdP's certificate explicitly).
+   */
+  idpCert?: string;
+  /** The IdP's SP registration endpoint, e.g. `http://idp.example.com/saml/idp/services`. Default: none. */
+  registrationUrl?: string;
+  /** Registration at bootstrap: `required` fails start-up when it cannot register (default false: a warning). */
+  registration?: { required?: boolean; retry?: GatewayRetryOptions };
+  /** The SP's private key in the key store. Default `service.key`. */
+  keyName?: string;
+  /** The SP's certificate in the key store. Default `service.cert`. */
+  certName?: string;
+  /** Path under which the module serves metadata, acs, login and logout. Default `/saml`. */
+  routePrefix?: string;
+  /** Seconds of clock skew allowed on the assertion's time conditions. Default 30. */
+  clockSkew?: number;
+  /** Require the Response itself to be signed, besides the Assertion. Default true. */
+  requireSignedResponse?: boolean;
+  /** Where request ids wait for the Response: memory (default), Redis, or a store of your own. */
+  requestIdStore?: 'memory' | { redis: SamlRedisClient; prefix?: string } | SamlRequestIdStore;
+  /** Seconds a login may take, from AuthnRequest to Response. Default 600. */
+  requestIdTtl?: number;
+  /** The session cookie. */
+  session?: SamlSessionOptions;
+  /** Browser requests (GET or HEAD accepting text/html, no token) to secured routes are sent to the IdP. Default true. */
+  redirectBrowsers?: boolean;
+}
+
 export interface MicrokubesSecurityOptions {
   /** JWT strategy. Default enabled (`{}`); `false` turns it off. */
   jwt?: JwtSecurityOptions | false;
@@ -70,6 +148,8 @@ export interface MicrokubesSecurityOptions {
    * Default `{ size: 10000 }`; `false` turns it off.
    */
   tokenCache?: { size?: number } | false;
+  /** The SAML service provider; its session cookie is the last step of the chain. Default off. */
+  saml?: SamlSecurityOptions;
 }
 
 /** A Kong plugin provisioned on the service, e.g. `{ name: 'rate-limiting', config: { minute: 100 } }`. */

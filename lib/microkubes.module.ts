@@ -9,7 +9,10 @@ import { authProvider } from './auth/auth.provider.js';
 import { resolveOptions, type ResolvedMicrokubesOptions } from './config/resolved-options.js';
 import { KongRegistrationService } from './gateway/kong-registration.service.js';
 import { KeyStore } from './keys/key-store.js';
-import { MICROKUBES_OPTIONS, MICROKUBES_AUTH } from './microkubes.constants.js';
+import { MICROKUBES_OPTIONS, MICROKUBES_AUTH, SAML_SERVICE_PROVIDER } from './microkubes.constants.js';
+import { SamlRegistrationService } from './saml/saml-registration.service.js';
+import { buildSamlServiceProvider } from './saml/saml-service-provider.js';
+import { SamlRoutes } from './saml/saml.routes.js';
 import { MICROKUBES_MODULE_OPTIONS, MicrokubesConfigurableModule } from './microkubes.module-definition.js';
 import { MicrokubesAuthGuard } from './security/microkubes-auth.guard.js';
 import { MicrokubesAuthenticator } from './security/microkubes-authenticator.js';
@@ -20,7 +23,8 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
 /**
  * `MicrokubesModule.forRoot(options)` / `forRootAsync({ imports, inject, useFactory })`: validates
  * the options, parses the keys and builds the security chain once, at start-up; registers the
- * service with Kong at bootstrap when `gateway` is given.
+ * service with Kong at bootstrap when `gateway` is given, and the SAML SP with its IdP when
+ * `security.saml.registrationUrl` is.
  */
 @Module({
   // An axios instance of the module's own: the app's interceptors and default headers never see
@@ -34,7 +38,10 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
       useFactory: (options: ResolvedMicrokubesOptions) =>
         KeyStore.load({ keysDir: options.keysDir, keys: options.keys, watch: options.watchKeys }),
     },
-    { provide: MicrokubesAuthenticator, inject: [MICROKUBES_OPTIONS, KeyStore], useFactory: buildSecurityChain },
+    { provide: SAML_SERVICE_PROVIDER, inject: [MICROKUBES_OPTIONS, KeyStore], useFactory: buildSamlServiceProvider },
+    { provide: MicrokubesAuthenticator, inject: [MICROKUBES_OPTIONS, KeyStore, SAML_SERVICE_PROVIDER], useFactory: buildSecurityChain },
+    SamlRoutes,
+    SamlRegistrationService,
     MicrokubesAuthGuard,
     AclPolicyEnforcer,
     RolesGuard,
@@ -63,7 +70,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
   ],
   exports: [
     MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, MicrokubesAuthGuard, AclPolicyEnforcer, RolesGuard, AccessControlGuard,
-    AclGuard, KongRegistrationService, MICROKUBES_AUTH,
+    AclGuard, KongRegistrationService, MICROKUBES_AUTH, SAML_SERVICE_PROVIDER, SamlRegistrationService,
   ],
 })
 export class MicrokubesModule extends MicrokubesConfigurableModule {}

@@ -1,4 +1,5 @@
 import type { KongPluginOptions, MicrokubesGatewayOptions } from '../microkubes-options.interface.js';
+import { resolveRetry, type ResolvedRetryOptions } from './resolved-retry-options.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
 import { isObject, optionalArray, optionalBoolean, optionalInteger, optionalString, stringList, warnUnknown } from './option-checks.js';
 
@@ -28,7 +29,7 @@ export interface ResolvedGatewayOptions {
   headers: Record<string, string>;
   plugins: Array<Required<KongPluginOptions>>;
   target?: { upstream: string; address: string; weight: number };
-  retry: { attempts: number; deadline: number; initialDelay: number; maxDelay: number; requestTimeout: number };
+  retry: ResolvedRetryOptions;
 }
 
 export const MICROKUBES_TAG = 'microkubes';
@@ -109,7 +110,7 @@ export function resolveGatewayOptions(
     headers: { ...headers },
     plugins: resolvePlugins(gateway.plugins),
     target: resolveTarget(gateway.target, host),
-    retry: resolveRetry(gateway.retry),
+    retry: resolveRetry(gateway.retry, 'gateway.retry'),
   };
 }
 
@@ -175,21 +176,4 @@ function resolveTarget(target: MicrokubesGatewayOptions['target'], host: string)
     address,
     weight: optionalInteger(target.weight, 'gateway.target.weight', 0, 65_535) ?? 100,
   };
-}
-
-function resolveRetry(retry: MicrokubesGatewayOptions['retry']): ResolvedGatewayOptions['retry'] {
-  if (retry !== undefined && !isObject(retry)) throw new MicrokubesOptionsError('gateway.retry', 'must be an object');
-  const given = retry ?? {};
-  warnUnknown(given, ['attempts', 'deadline', 'initialDelay', 'maxDelay', 'requestTimeout'], 'gateway.retry.');
-  const resolved = {
-    attempts: optionalInteger(given.attempts, 'gateway.retry.attempts', 1, 1_000) ?? 15,
-    deadline: optionalInteger(given.deadline, 'gateway.retry.deadline', 1, MAX_TIMEOUT) ?? 60_000,
-    initialDelay: optionalInteger(given.initialDelay, 'gateway.retry.initialDelay', 0, MAX_TIMEOUT) ?? 250,
-    maxDelay: optionalInteger(given.maxDelay, 'gateway.retry.maxDelay', 0, MAX_TIMEOUT) ?? 5_000,
-    requestTimeout: optionalInteger(given.requestTimeout, 'gateway.retry.requestTimeout', 1, MAX_TIMEOUT) ?? 5_000,
-  };
-  if (resolved.maxDelay < resolved.initialDelay) {
-    throw new MicrokubesOptionsError('gateway.retry.maxDelay', 'must not be less than gateway.retry.initialDelay');
-  }
-  return resolved;
 }

@@ -7,6 +7,7 @@ import type {
 } from '../microkubes-options.interface.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
 import { resolveAclOptions, type ResolvedAclOptions } from './resolved-acl-options.js';
+import { resolveSamlOptions, type ResolvedSamlOptions } from './resolved-saml-options.js';
 import { resolveGatewayOptions, type ResolvedGatewayOptions } from './resolved-gateway-options.js';
 import { isObject, optionalArray, optionalBoolean, optionalInteger, optionalString, stringList, warnUnknown } from './option-checks.js';
 
@@ -23,7 +24,7 @@ const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
 /** Option names, per level, so that a misspelt one is pointed out rather than silently ignored. */
 const KNOWN_OPTIONS = {
   root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl'],
-  security: ['jwt', 'oauth2', 'publicRoutes', 'ignoreHttpMethods', 'globalGuard', 'realm', 'tokenCache'],
+  security: ['jwt', 'oauth2', 'saml', 'publicRoutes', 'ignoreHttpMethods', 'globalGuard', 'realm', 'tokenCache'],
   jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration'],
   oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'requiredScopes', 'jwksUri'],
 };
@@ -49,6 +50,7 @@ export interface ResolvedOAuth2Options extends ResolvedTokenOptions {
 export interface ResolvedSecurityOptions {
   jwt?: ResolvedTokenOptions;
   oauth2?: ResolvedOAuth2Options;
+  saml?: ResolvedSamlOptions;
   publicRoutes: RegExp[];
   ignoreHttpMethods: ReadonlySet<string>;
   globalGuard: boolean;
@@ -102,6 +104,7 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
     security: {
       jwt,
       oauth2,
+      saml: resolveSamlOptions(security.saml),
       publicRoutes: (optionalArray(security.publicRoutes, 'security.publicRoutes') ?? []).map((route, i) =>
         compileRoutePattern(route, `security.publicRoutes[${i}]`),
       ),

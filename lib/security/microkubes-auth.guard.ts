@@ -6,7 +6,9 @@ import { AclPolicyEnforcer } from '../acl/acl-policy.enforcer.js';
 import { SKIP_ACL_KEY } from '../acl/skip-acl.decorator.js';
 import { Auth } from '../auth/auth.js';
 import type { ResolvedMicrokubesOptions, ResolvedSecurityOptions } from '../config/resolved-options.js';
-import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
+import { MICROKUBES_OPTIONS, SAML_SERVICE_PROVIDER } from '../microkubes.constants.js';
+import { SamlLoginRedirect } from '../saml/saml-login-redirect.js';
+import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
 import { MicrokubesAuthenticator } from './microkubes-authenticator.js';
 import { pathOf } from './request-path.js';
 import { IS_PUBLIC_KEY } from './public.decorator.js';
@@ -17,13 +19,15 @@ interface HttpRequest {
   headers: IncomingHttpHeaders;
   method: string;
   url: string;
+  originalUrl?: string;
   params?: Record<string, unknown>;
   user?: unknown;
 }
 
 /**
- * Authenticates every request of the routes it guards with the security chain (JWT, then OAuth2)
- * and puts the caller's `Auth` on `request.user`; with `acl.enforcePolicies`, then checks the ACL
+ * Authenticates every request of the routes it guards with the security chain (JWT, OAuth2, then
+ * the SAML session) and puts the caller's `Auth` on `request.user`; with SAML, a browser's page
+ * request without credentials is redirected to the IdP instead of refused; with `acl.enforcePolicies`, then checks the ACL
  * policies (403 when denied). Public routes, `@Public()` handlers and ignored methods pass.
  * Outside HTTP (WebSocket, RPC) it fails closed unless the handler is `@Public()`.
  */
@@ -33,6 +37,8 @@ export class MicrokubesAuthGuard implements CanActivate {
   private readonly security: ResolvedSecurityOptions;
   private readonly challengeScheme: string;
   private readonly enforcePolicies: boolean;
+  /** Headers that carry a token: a request with one is an API call, never sent to the IdP. */
+  private readonly tokenHeaders: readonly string[];
 
   constructor(
     private readonly reflector: Reflector,
@@ -40,7 +46,9 @@ export class MicrokubesAuthGuard implements CanActivate {
     private readonly adapterHost: HttpAdapterHost,
     @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
     private readonly aclEnforcer: AclPolicyEnforcer,
+    @Inject(SAML_SERVICE_PROVIDER) private readonly saml: SamlServiceProvider | null,
   ) {
+    this.tokenHeaders = [...new Set([options.security.jwt?.header, options.security.oauth2?.header, 'authorization'].filter((h): h is string => !!h))];
     this.security = options.security;
     this.enforcePolicies = options.acl.enforcePolicies;
     this.challengeScheme = options.security.jwt?.scheme ?? options.security.oauth2?.scheme ?? 'Bearer';
@@ -74,6 +82,13 @@ export class MicrokubesAuthGuard implements CanActivate {
       return true;
     }
     const refusal = result ?? { kind: 'invalid', message: 'authentication failed', scopes: [] };
+    if (this.saml?.wantsLogin(request, this.tokenHeaders)) {
+      // A browser: to the IdP, and back to this page after login.
+      const location = await this.saml.loginUrl(request.originalUrl ?? request.url);
+      this.logger.debug(`Sent ${request.method} ${path} to the SAML IdP: ${refusal.message}`);
+      this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'Location', location);
+      throw new SamlLoginRedirect();
+    }
     this.logger.debug(`Refused ${request.method} ${path}: ${refusal.message}`);
     this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'WWW-Authenticate', this.challenge(refusal));
     throw new SecurityException(refusal.kind === 'insufficient_scope' ? 403 : 401, refusal.message);

@@ -6,11 +6,14 @@ import { mostTelling, TokenRefusal } from './token-refusal.js';
 import type { TokenVerification } from './token-verification.js';
 import type { VerifiedTokenCache } from './verified-token.cache.js';
 
-/** A strategy with the name it is registered under (`microkubes-jwt`, `microkubes-oauth2`). */
-export type NamedStrategy = Strategy & { readonly strategyName: string; readonly verification: TokenVerification };
+/**
+ * A strategy with the name it is registered under (`microkubes-jwt`, `microkubes-oauth2`,
+ * `microkubes-saml-session`); token strategies also say how they verify, for the cache.
+ */
+export type NamedStrategy = Strategy & { readonly strategyName: string; readonly verification?: TokenVerification };
 
 /**
- * The security chain: the configured passport strategies, tried in order on a passport instance
+ * The security chain: the configured passport strategies (tokens, then the SAML session), tried in order on a passport instance
  * of this module's own (so that two apps in one process never share strategies). The first
  * success wins; otherwise the most telling refusal is returned.
  */
@@ -26,7 +29,7 @@ export class MicrokubesAuthenticator {
   ) {
     for (const strategy of strategies) this.passport.use(strategy.strategyName, strategy);
     this.strategyNames = strategies.map((strategy) => strategy.strategyName);
-    this.verifications = strategies.map((strategy) => strategy.verification);
+    this.verifications = strategies.flatMap((strategy) => (strategy.verification ? [strategy.verification] : []));
   }
 
   async authenticate(request: { headers: IncomingHttpHeaders }, response: object): Promise<Auth | TokenRefusal> {

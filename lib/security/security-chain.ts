@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { ResolvedMicrokubesOptions, ResolvedTokenOptions } from '../config/resolved-options.js';
 import { MicrokubesOptionsError } from '../config/microkubes-options.error.js';
 import type { KeyStore } from '../keys/key-store.js';
+import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
 import { MicrokubesJwtStrategy } from './jwt.strategy.js';
 import { MicrokubesAuthenticator, type NamedStrategy } from './microkubes-authenticator.js';
 import { MicrokubesOAuth2Strategy } from './oauth2.strategy.js';
@@ -11,10 +12,11 @@ import { VerifiedTokenCache } from './verified-token.cache.js';
 
 const logger = new Logger('MicrokubesSecurity');
 
-/** Builds the configured strategies, in chain order (JWT, then OAuth2), once at start-up. */
+/** Builds the configured strategies, in chain order (JWT, OAuth2, SAML session), once at start-up. */
 export async function buildSecurityChain(
   options: ResolvedMicrokubesOptions,
   store: KeyStore,
+  saml: SamlServiceProvider | null,
 ): Promise<MicrokubesAuthenticator> {
   const { jwt, oauth2, tokenCacheSize } = options.security;
   const strategies: NamedStrategy[] = [];
@@ -44,6 +46,7 @@ export async function buildSecurityChain(
     const requiredScopes = oauth2.requiredScopes;
     strategies.push(new MicrokubesOAuth2Strategy(new TokenVerification({ strategy: 'oauth2', options: oauth2, keys, requiredScopes })));
   }
+  if (saml) strategies.push(saml.sessionStrategy);
   if (strategies.length === 0) logger.warn('No authentication strategy is enabled: MicrokubesAuthGuard refuses every request');
   return new MicrokubesAuthenticator(strategies, cache);
 }

@@ -20,11 +20,16 @@ export class TokenRefusal extends Error {
   }
 }
 
-/** Which of several refusals tells the caller most: a concrete one over "missing" or "declined". */
+/**
+ * Which of several refusals tells the caller most: a concrete one over "missing" or "declined".
+ * When nothing was presented, every credential the chain looked for is named.
+ */
 export function mostTelling(refusals: readonly TokenRefusal[]): TokenRefusal {
   const rank: Record<RefusalKind, number> = { insufficient_scope: 3, invalid: 2, missing: 1, declined: 0 };
-  return refusals.reduce<TokenRefusal>(
+  const best = refusals.reduce<TokenRefusal>(
     (best, next) => (rank[next.kind] > rank[best.kind] ? next : best),
     new TokenRefusal('missing bearer token', 'missing'),
   );
+  const missing = [...new Set(refusals.filter((refusal) => refusal.kind === 'missing').map((refusal) => refusal.message))];
+  return best.kind === 'missing' && missing.length > 1 ? new TokenRefusal(missing.join(' or '), 'missing') : best;
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication, LoggerService, ModuleMetadata } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { createServer } from 'node:net';
 
 export type HttpPlatform = 'express' | 'fastify';
 export const PLATFORMS: HttpPlatform[] = ['express', 'fastify'];
@@ -23,14 +24,14 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** Starts a real Nest app on loopback, on Express or Fastify, and returns its base URL. */
-export async function startApp(platform: HttpPlatform, metadata: ModuleMetadata): Promise<RunningApp> {
+/** Starts a real Nest app on loopback (on `port`, default any free one), on Express or Fastify, and returns its base URL. */
+export async function startApp(platform: HttpPlatform, metadata: ModuleMetadata, port = 0): Promise<RunningApp> {
   const logger = new RecordingLogger();
   const moduleRef = await Test.createTestingModule(metadata).setLogger(logger).compile();
   const app: INestApplication =
     platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
   app.useLogger(logger);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(port, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}`, logger, close: () => app.close() };
 }
@@ -43,6 +44,18 @@ export async function withRunningApp(platform: HttpPlatform, metadata: ModuleMet
   } finally {
     await app.close();
   }
+}
+
+/** A port that was free a moment ago, for apps that must know their own URL before they start. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export interface JsonResponse<T = any> {

@@ -23,7 +23,7 @@ function contextOf(type: 'rpc' | 'ws', handler: keyof Handlers): ExecutionContex
 
 describe('MicrokubesAuthGuard outside HTTP', () => {
   const options = resolveOptions({});
-  const guard = new MicrokubesAuthGuard(new Reflector(), new MicrokubesAuthenticator([]), new HttpAdapterHost(), options, new AclPolicyEnforcer(options));
+  const guard = new MicrokubesAuthGuard(new Reflector(), new MicrokubesAuthenticator([]), new HttpAdapterHost(), options, new AclPolicyEnforcer(options), null);
 
   it.each(['rpc', 'ws'] as const)('refuses a %s call (fails closed)', async (type) => {
     expect(await guard.canActivate(contextOf(type, 'secured'))).toBe(false);

@@ -1,0 +1,131 @@
+import type { SamlRedisClient, SamlRequestIdStore, SamlSecurityOptions } from '../microkubes-options.interface.js';
+import { MicrokubesOptionsError } from './microkubes-options.error.js';
+import { isObject, optionalBoolean, optionalInteger, optionalString, warnUnknown } from './option-checks.js';
+import { resolveRetry, type ResolvedRetryOptions } from './resolved-retry-options.js';
+
+const KNOWN = [
+  'entityId', 'acsUrl', 'idpEntityId', 'idpSsoUrl', 'idpCert', 'registrationUrl', 'registration', 'keyName', 'certName',
+  'routePrefix', 'clockSkew', 'requireSignedResponse', 'requestIdStore', 'requestIdTtl', 'session', 'redirectBrowsers',
+];
+const MIN_SESSION_SECRET_BYTES = 32;
+
+/** The SAML service provider's options, validated, with every default applied. */
+export interface ResolvedSamlOptions {
+  entityId: string;
+  acsUrl: string;
+  idpEntityId: string;
+  idpSsoUrl: string;
+  /** As given; undefined means the key-store entry `certName`, with a warning. */
+  idpCert?: string;
+  registrationUrl?: string;
+  registrationRequired: boolean;
+  registrationRetry: ResolvedRetryOptions;
+  keyName: string;
+  certName: string;
+  /** `/saml`: leading slash, no trailing one. */
+  routePrefix: string;
+  clockSkewMs: number;
+  requireSignedResponse: boolean;
+  requestIdStore: 'memory' | { redis: SamlRedisClient; prefix: string } | SamlRequestIdStore;
+  requestIdTtlMs: number;
+  session: { cookieName: string; maxAge: number; secrets?: Buffer[]; secure?: boolean };
+  redirectBrowsers: boolean;
+}
+
+export function resolveSamlOptions(saml: SamlSecurityOptions | undefined): ResolvedSamlOptions | undefined {
+  if (saml === undefined) return undefined;
+  if (!isObject(saml)) throw new MicrokubesOptionsError('security.saml', 'must be an object');
+  warnUnknown(saml, KNOWN, 'security.saml.');
+  const registration = saml.registration ?? {};
+  if (!isObject(registration)) throw new MicrokubesOptionsError('security.saml.registration', 'must be an object');
+  warnUnknown(registration, ['required', 'retry'], 'security.saml.registration.');
+  const registrationUrl = optionalUrl(saml.registrationUrl, 'security.saml.registrationUrl');
+  const registrationRequired = optionalBoolean(registration.required, 'security.saml.registration.required') ?? false;
+  if (registrationRequired && !registrationUrl) {
+    throw new MicrokubesOptionsError('security.saml.registration.required', 'needs security.saml.registrationUrl');
+  }
+  const routePrefix = optionalString(saml.routePrefix, 'security.saml.routePrefix') ?? '/saml';
+  if (!/^\/[\w\-./~]*$/.test(routePrefix) || routePrefix.includes('//')) {
+    throw new MicrokubesOptionsError('security.saml.routePrefix', `must be a path such as "/saml" (got "${routePrefix}")`);
+  }
+  return {
+    entityId: requiredString(saml.entityId, 'security.saml.entityId'),
+    acsUrl: requiredUrl(saml.acsUrl, 'security.saml.acsUrl'),
+    idpEntityId: requiredString(saml.idpEntityId, 'security.saml.idpEntityId'),
+    idpSsoUrl: requiredUrl(saml.idpSsoUrl, 'security.saml.idpSsoUrl'),
+    idpCert: optionalString(saml.idpCert, 'security.saml.idpCert'),
+    registrationUrl,
+    registrationRequired,
+    registrationRetry: resolveRetry(registration.retry, 'security.saml.registration.retry'),
+    keyName: optionalString(saml.keyName, 'security.saml.keyName') ?? 'service.key',
+    certName: optionalString(saml.certName, 'security.saml.certName') ?? 'service.cert',
+    routePrefix: routePrefix.replace(/\/+$/, '') || '/',
+    clockSkewMs: 1000 * (optionalInteger(saml.clockSkew, 'security.saml.clockSkew', 0, 3600) ?? 30),
+    requireSignedResponse: optionalBoolean(saml.requireSignedResponse, 'security.saml.requireSignedResponse') ?? true,
+    requestIdStore: resolveRequestIdStore(saml.requestIdStore),
+    requestIdTtlMs: 1000 * (optionalInteger(saml.requestIdTtl, 'security.saml.requestIdTtl', 10, 86_400) ?? 600),
+    session: resolveSession(saml.session),
+    redirectBrowsers: optionalBoolean(saml.redirectBrowsers, 'security.saml.redirectBrowsers') ?? true,
+  };
+}
+
+function resolveSession(session: SamlSecurityOptions['session']): ResolvedSamlOptions['session'] {
+  if (session !== undefined && !isObject(session)) throw new MicrokubesOptionsError('security.saml.session', 'must be an object');
+  const given = session ?? {};
+  warnUnknown(given, ['cookieName', 'maxAge', 'secret', 'secure'], 'security.saml.session.');
+  const cookieName = optionalString(given.cookieName, 'security.saml.session.cookieName') ?? 'microkubes_saml';
+  if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(cookieName)) {
+    throw new MicrokubesOptionsError('security.saml.session.cookieName', `"${cookieName}" is not a cookie name`);
+  }
+  let secrets: Buffer[] | undefined;
+  if (given.secret !== undefined) {
+    const list = Array.isArray(given.secret) ? given.secret : [given.secret];
+    if (list.length === 0) throw new MicrokubesOptionsError('security.saml.session.secret', 'must not be empty');
+    secrets = list.map((secret, i) => {
+      if (typeof secret !== 'string' || Buffer.byteLength(secret) < MIN_SESSION_SECRET_BYTES) {
+        throw new MicrokubesOptionsError(`security.saml.session.secret${Array.isArray(given.secret) ? `[${i}]` : ''}`, `must be a string of at least ${MIN_SESSION_SECRET_BYTES} bytes`);
+      }
+      return Buffer.from(secret);
+    });
+  }
+  return {
+    cookieName,
+    maxAge: optionalInteger(given.maxAge, 'security.saml.session.maxAge', 60, 30 * 86_400) ?? 3600,
+    secrets,
+    secure: optionalBoolean(given.secure, 'security.saml.session.secure'),
+  };
+}
+
+function resolveRequestIdStore(store: SamlSecurityOptions['requestIdStore']): ResolvedSamlOptions['requestIdStore'] {
+  if (store === undefined || store === 'memory') return 'memory';
+  const path = 'security.saml.requestIdStore';
+  if (!isObject(store)) throw new MicrokubesOptionsError(path, `must be 'memory', { redis: client } or a SamlRequestIdStore`);
+  if ('redis' in store) {
+    const { redis } = store;
+    const usable = isObject(redis) && (typeof (redis as { sendCommand?: unknown }).sendCommand === 'function' || typeof (redis as { call?: unknown }).call === 'function');
+    if (!usable) throw new MicrokubesOptionsError(`${path}.redis`, 'must be a connected client of the redis or ioredis package');
+    return { redis, prefix: optionalString(store.prefix, `${path}.prefix`) ?? 'microkubes:saml:request:' };
+  }
+  const custom = store as Partial<SamlRequestIdStore>;
+  if (typeof custom.save !== 'function' || typeof custom.get !== 'function' || typeof custom.take !== 'function') {
+    throw new MicrokubesOptionsError(path, 'a store of your own needs save(), get() and take()');
+  }
+  return store as SamlRequestIdStore;
+}
+
+function requiredString(value: unknown, path: string): string {
+  if (value === undefined) throw new MicrokubesOptionsError(path, 'is required');
+  return optionalString(value, path) as string;
+}
+
+function requiredUrl(value: unknown, path: string): string {
+  if (value === undefined) throw new MicrokubesOptionsError(path, 'is required');
+  return optionalUrl(value, path) as string;
+}
+
+function optionalUrl(value: unknown, path: string): string | undefined {
+  const url = optionalString(value, path);
+  if (url !== undefined && !URL.canParse(url)) throw new MicrokubesOptionsError(path, `must be an absolute http(s) URL (got "${url}")`);
+  if (url !== undefined && !/^https?:$/.test(new URL(url).protocol)) throw new MicrokubesOptionsError(path, `must be an absolute http(s) URL (got "${url}")`);
+  return url;
+}

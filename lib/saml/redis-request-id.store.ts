@@ -1,0 +1,33 @@
+import type { SamlRedisClient, SamlRequestIdStore } from '../microkubes-options.interface.js';
+
+/**
+ * Request ids in Redis, shared by the service's replicas: the IdP's Response may reach another
+ * replica than the one that sent the AuthnRequest. `take` is GETDEL (Redis 6.2+), so a Response
+ * replayed to two replicas at once still logs in once.
+ */
+export class RedisRequestIdStore implements SamlRequestIdStore {
+  constructor(
+    private readonly client: SamlRedisClient,
+    private readonly prefix: string,
+  ) {}
+
+  async save(id: string, value: string, ttlMs: number): Promise<void> {
+    await this.command('SET', this.prefix + id, value, 'PX', String(ttlMs));
+  }
+
+  async get(id: string): Promise<string | null> {
+    const value = await this.command('GET', this.prefix + id);
+    return typeof value === 'string' ? value : null;
+  }
+
+  async take(id: string): Promise<boolean> {
+    return (await this.command('GETDEL', this.prefix + id)) !== null;
+  }
+
+  /** The same raw command on both clients: node-redis `sendCommand`, ioredis `call`. */
+  private command(...args: string[]): Promise<unknown> {
+    const client = this.client as { sendCommand?: (args: string[]) => Promise<unknown>; call?: (command: string, ...rest: string[]) => Promise<unknown> };
+    if (typeof client.sendCommand === 'function') return client.sendCommand(args);
+    return (client.call as NonNullable<typeof client.call>).call(client, args[0] as string, ...args.slice(1));
+  }
+}

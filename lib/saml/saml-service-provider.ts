@@ -1,0 +1,131 @@
+import { Logger } from '@nestjs/common';
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import passport from 'passport';
+import type { IncomingHttpHeaders } from 'node:http';
+import { MicrokubesOptionsError } from '../config/microkubes-options.error.js';
+import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
+import type { ResolvedSamlOptions } from '../config/resolved-saml-options.js';
+import type { KeyStore } from '../keys/key-store.js';
+import type { SamlRequestIdStore } from '../microkubes-options.interface.js';
+import { TokenRefusal } from '../security/token-refusal.js';
+import { MemoryRequestIdStore } from './memory-request-id.store.js';
+import { RedisRequestIdStore } from './redis-request-id.store.js';
+import { SamlSessionCodec, type SamlSessionPayload } from './saml-session.js';
+import { SamlSessionStrategy } from './saml-session.strategy.js';
+import { MicrokubesSamlStrategy, SAML_STRATEGY } from './saml.strategy.js';
+
+const logger = new Logger('MicrokubesSaml');
+
+/**
+ * The SAML service provider of one module instance: the `microkubes-saml` strategy on a passport
+ * instance of its own, the session cookie's codec, and the chain's session step. Built once at
+ * start-up from the key store; null when `security.saml` is not set.
+ */
+export class SamlServiceProvider {
+  private readonly passport = new passport.Authenticator();
+  readonly sessionStrategy: SamlSessionStrategy;
+  /** Signed once: the same document for every GET and for the registration. */
+  readonly metadata: string;
+
+  constructor(
+    readonly options: ResolvedSamlOptions,
+    readonly strategy: MicrokubesSamlStrategy,
+    readonly sessions: SamlSessionCodec,
+  ) {
+    // passport-saml brings its own copy of the express typings.
+    this.passport.use(SAML_STRATEGY, strategy as unknown as passport.Strategy);
+    this.sessionStrategy = new SamlSessionStrategy(sessions, options.session.cookieName);
+    this.metadata = strategy.metadata();
+  }
+
+  /** Validates a posted Response: the session it opens, or why it is refused. */
+  verifyResponse(request: object, response: object): Promise<SamlSessionPayload | TokenRefusal> {
+    return new Promise((resolve) => {
+      const middleware = this.passport.authenticate(SAML_STRATEGY, { session: false }, (error: unknown, user: unknown, info: unknown) => {
+        if (error) return resolve(new TokenRefusal(`SAML Response not accepted: ${(error as Error).message ?? error}`));
+        if (user) return resolve(user as SamlSessionPayload);
+        resolve(info instanceof TokenRefusal ? info : new TokenRefusal('SAML Response not accepted'));
+      });
+      middleware(request, response, (error: unknown) => resolve(new TokenRefusal(String(error))));
+    });
+  }
+
+  loginUrl(relayState: string): Promise<string> {
+    return this.strategy.loginUrl(relayState);
+  }
+
+  /** A browser's page request without credentials of its own: sent to the IdP rather than refused. */
+  wantsLogin(request: { method: string; headers: IncomingHttpHeaders }, tokenHeaders: readonly string[]): boolean {
+    if (!this.options.redirectBrowsers || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
+    if (tokenHeaders.some((header) => request.headers[header] !== undefined)) return false;
+    return /\btext\/html\b/i.test(request.headers.accept ?? '');
+  }
+}
+
+export async function buildSamlServiceProvider(options: ResolvedMicrokubesOptions, store: KeyStore): Promise<SamlServiceProvider | null> {
+  const saml = options.security.saml;
+  if (!saml) return null;
+  const privateKey = store.privateKey(saml.keyName);
+  if (!privateKey) throw new MicrokubesOptionsError('security.saml.keyName', `no private key "${saml.keyName}" in the key store`);
+  const certificate = store.certificate(saml.certName)?.certificate;
+  if (!certificate) throw new MicrokubesOptionsError('security.saml.certName', `no certificate "${saml.certName}" in the key store`);
+  const strategy = new MicrokubesSamlStrategy(
+    saml,
+    {
+      spPrivateKey: privateKey.key.export({ type: 'pkcs8', format: 'pem' }) as string,
+      spCertificate: certificate.toString(),
+      idpCertificates: idpCertificates(saml, store),
+    },
+    requestIdStore(saml),
+  );
+  const sessions = saml.session.secrets
+    ? SamlSessionCodec.fromSecrets(saml.session.secrets, saml.entityId)
+    : SamlSessionCodec.fromPrivateKey(privateKey.key, saml.entityId);
+  return new SamlServiceProvider(saml, strategy, sessions);
+}
+
+/**
+ * The IdP's certificate: a key-store entry (followed across reloads), a file, or a PEM. By
+ * default the SP's own certificate, as the platform shares one key pair; said at start-up.
+ */
+function idpCertificates(saml: ResolvedSamlOptions, store: KeyStore): () => string[] {
+  const given = saml.idpCert;
+  if (given === undefined) {
+    logger.warn(
+      `security.saml.idpCert is not set: trusting the key store's "${saml.certName}" as the IdP's certificate (the platform's shared key pair); name the IdP's certificate explicitly`,
+    );
+    return () => [store.certificate(saml.certName)?.certificate?.toString()].filter((pem): pem is string => !!pem);
+  }
+  if (given.includes('-----BEGIN')) return constant(parsePem(given, 'the PEM given'));
+  if (store.certificate(given) || store.publicKey(given)) {
+    return () => {
+      const entry = store.certificate(given) ?? store.publicKey(given);
+      if (!entry) return [];
+      return [entry.certificate?.toString() ?? (entry.key.export({ type: 'spki', format: 'pem' }) as string)];
+    };
+  }
+  if (existsSync(given)) return constant(parsePem(readFileSync(given, 'utf8'), `file ${given}`));
+  throw new MicrokubesOptionsError('security.saml.idpCert', `"${given}" is neither a key-store entry, nor a file, nor a PEM`);
+}
+
+function parsePem(pem: string, what: string): string {
+  try {
+    if (pem.includes('BEGIN CERTIFICATE')) return new X509Certificate(pem).toString();
+    return createPublicKey(pem).export({ type: 'spki', format: 'pem' }) as string;
+  } catch (error) {
+    throw new MicrokubesOptionsError('security.saml.idpCert', `${what} holds no certificate or public key: ${(error as Error).message}`);
+  }
+}
+
+function constant(pem: string): () => string[] {
+  const list = [pem];
+  return () => list;
+}
+
+function requestIdStore(saml: ResolvedSamlOptions): SamlRequestIdStore {
+  const store = saml.requestIdStore;
+  if (store === 'memory') return new MemoryRequestIdStore();
+  if ('redis' in store) return new RedisRequestIdStore(store.redis, store.prefix);
+  return store;
+}

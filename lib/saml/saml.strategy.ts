@@ -1,0 +1,117 @@
+import { ValidateInResponseTo, type CacheProvider, type Profile } from '@node-saml/node-saml';
+import { Strategy, type PassportSamlConfig, type VerifyWithoutRequest } from '@node-saml/passport-saml';
+import { PassportStrategy } from '@nestjs/passport';
+import type { ResolvedSamlOptions } from '../config/resolved-saml-options.js';
+import type { SamlRequestIdStore } from '../microkubes-options.interface.js';
+import { TokenRefusal } from '../security/token-refusal.js';
+import { checkAddressedTo, sessionFromProfile } from './saml-profile.js';
+import type { SamlSessionPayload } from './saml-session.js';
+
+export const SAML_STRATEGY = 'microkubes-saml';
+
+type SamlRequest = Parameters<Strategy['authenticate']>[0];
+type SamlAuthenticateOptions = Parameters<Strategy['authenticate']>[1];
+
+/** The SP's own signing material and the IdP's certificate(s), as PEM. */
+export interface SamlKeys {
+  spPrivateKey: string;
+  spCertificate: string;
+  /** Asked at each Response, so that a reloaded key store is followed. */
+  idpCertificates: () => string[];
+}
+
+/**
+ * `microkubes-saml`: @node-saml/passport-saml's strategy, with the platform's secure settings.
+ * It validates the IdP's HTTP-POST Response (both signatures by default, InResponseTo always,
+ * audience, time conditions) and adds what node-saml leaves to its caller: the assertion's
+ * Issuer, the Response's Destination and the Recipient must be ours, and a request id is used at
+ * most once. Success gives the session to seal into the cookie.
+ */
+export class MicrokubesSamlStrategy extends PassportStrategy(Strategy, SAML_STRATEGY) {
+  readonly strategyName = SAML_STRATEGY;
+
+  constructor(
+    private readonly options: ResolvedSamlOptions,
+    private readonly keys: SamlKeys,
+    private readonly requestIds: SamlRequestIdStore,
+  ) {
+    const config: PassportSamlConfig = {
+      name: SAML_STRATEGY,
+      issuer: options.entityId,
+      callbackUrl: options.acsUrl,
+      entryPoint: options.idpSsoUrl,
+      audience: options.entityId,
+      idpCert: (callback: (error: Error | null, certs?: string[]) => void) => callback(null, keys.idpCertificates()),
+      privateKey: keys.spPrivateKey,
+      publicCert: keys.spCertificate,
+      signatureAlgorithm: 'sha256',
+      digestAlgorithm: 'sha256',
+      signMetadata: true,
+      wantAssertionsSigned: true,
+      wantAuthnResponseSigned: options.requireSignedResponse,
+      validateInResponseTo: ValidateInResponseTo.always,
+      requestIdExpirationPeriodMs: options.requestIdTtlMs,
+      cacheProvider: cacheProviderOver(requestIds, options.requestIdTtlMs),
+      acceptedClockSkewMs: options.clockSkewMs,
+      // The platform's IdP issues transient, empty NameIDs and asks for no particular context.
+      identifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
+      disableRequestedAuthnContext: true,
+    };
+    // The mixin appends the verify callback that calls validate().
+    super(...([config] as unknown as [PassportSamlConfig, VerifyWithoutRequest]));
+  }
+
+  /** Only an HTTP-POST Response is taken; anything else (a login, a logout request) is not ours to run. */
+  override authenticate(request: SamlRequest, options: SamlAuthenticateOptions): void {
+    const body = request.body as Record<string, unknown> | undefined;
+    const query = request.query as Record<string, unknown> | undefined;
+    if (typeof body?.SAMLResponse !== 'string' || query?.SAMLResponse !== undefined || query?.SAMLRequest !== undefined) {
+      return this.fail(new TokenRefusal('no SAMLResponse was posted', 'missing'), 400);
+    }
+    super.authenticate(request, { ...options, session: false });
+  }
+
+  /** After node-saml's checks: ours, then the session. A refusal goes to passport's fail(). */
+  async validate(profile: Profile | null): Promise<SamlSessionPayload | [false, TokenRefusal]> {
+    if (!profile) return [false, new TokenRefusal('no assertion in the Response')];
+    if (profile.issuer !== this.options.idpEntityId) return [false, new TokenRefusal('assertion Issuer is not the configured IdP')];
+    const misaddressed = checkAddressedTo(profile, this.options.acsUrl);
+    if (misaddressed) return [false, new TokenRefusal(misaddressed)];
+    const inResponseTo = typeof profile.inResponseTo === 'string' ? profile.inResponseTo : undefined;
+    // Atomic: of two concurrent posts of one Response, one logs in.
+    if (!inResponseTo || !(await this.requestIds.take(inResponseTo))) {
+      return [false, new TokenRefusal('InResponseTo was already used')];
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const session = sessionFromProfile(profile, this.options.idpEntityId, this.options.session.maxAge, now);
+    return typeof session === 'string' ? [false, new TokenRefusal(session)] : session;
+  }
+
+  /** The IdP's SSO URL with a signed HTTP-Redirect AuthnRequest; its id waits in the request-id store. */
+  loginUrl(relayState: string): Promise<string> {
+    const saml = this._saml;
+    if (!saml) throw new Error('the SAML provider is not set up');
+    return saml.getAuthorizeUrlAsync(relayState, undefined, {});
+  }
+
+  /** The SP's metadata XML, signed with its key. */
+  metadata(): string {
+    return this.generateServiceProviderMetadata(null, this.keys.spCertificate);
+  }
+}
+
+/**
+ * node-saml's cache over our store. An id is taken (atomically) in `validate`, once the Response
+ * is fully verified; node-saml's own removal comes after its look-up, so two concurrent replays
+ * could both pass it, and it is left out.
+ */
+function cacheProviderOver(store: SamlRequestIdStore, ttlMs: number): CacheProvider {
+  return {
+    saveAsync: async (key, value) => {
+      await store.save(key, value, ttlMs);
+      return { value, createdAt: Date.now() };
+    },
+    getAsync: (key) => store.get(key),
+    removeAsync: async () => null,
+  };
+}

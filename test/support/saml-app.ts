@@ -1,0 +1,46 @@
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
+import { Auth, CurrentAuth, MicrokubesAuthGuard, MicrokubesModule, type SamlSecurityOptions } from '../../lib/index.js';
+import { HelloController } from './hello.controller.js';
+import { freePort, startApp, type HttpPlatform, type RunningApp } from './test-app.js';
+
+/** A page for browsers: who is signed in. */
+@Controller('page')
+@UseGuards(MicrokubesAuthGuard)
+export class PageController {
+  @Get()
+  @Header('content-type', 'text/html; charset=utf-8')
+  page(@CurrentAuth() auth: Auth) {
+    const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+    return `<!doctype html><title>Signed in</title><h1 id="username">${escape(auth.username)}</h1><p id="roles">${escape(auth.roles.join(','))}</p><p id="user-id">${escape(auth.userId)}</p>`;
+  }
+}
+
+export interface SamlApp extends RunningApp {
+  acsUrl: string;
+  entityId: string;
+}
+
+/** An app with the SAML SP on, at a port known in advance (the ACS URL names it). */
+export async function startSamlApp(
+  keysDir: string,
+  idp: { entityId: string; ssoUrl: string },
+  saml: Partial<SamlSecurityOptions> = {},
+  platform: HttpPlatform = 'express',
+): Promise<SamlApp> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const options: SamlSecurityOptions = {
+    entityId: `${base}/saml/metadata`,
+    acsUrl: `${base}/saml/acs`,
+    idpEntityId: idp.entityId,
+    idpSsoUrl: idp.ssoUrl,
+    idpCert: 'service.cert',
+    ...saml,
+  };
+  const running = await startApp(
+    platform,
+    { imports: [MicrokubesModule.forRoot({ keysDir, watchKeys: false, security: { saml: options } })], controllers: [HelloController, PageController] },
+    port,
+  );
+  return { ...running, acsUrl: options.acsUrl, entityId: options.entityId };
+}

@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
+import { SignedXml } from 'xml-crypto';
+
+/** The platform's IdP attributes (PLATFORM.md section 4), NameFormat uri. */
+export const OID = {
+  uid: 'urn:oid:0.9.2342.19200300.100.1.1',
+  eduPersonPrincipalName: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6',
+  eduPersonAffiliation: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.1',
+};
+
+const FIXTURES = new URL('../fixtures/', import.meta.url);
+export const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
+
+const SIGNATURE = {
+  sha1: { signature: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', digest: 'http://www.w3.org/2000/09/xmldsig#sha1' },
+  sha256: { signature: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', digest: 'http://www.w3.org/2001/04/xmlenc#sha256' },
+};
+
+/** What an AuthnRequest of the SP asked for, read from the login redirect. */
+export interface AuthnRequestSeen {
+  id: string;
+  issuer: string;
+  acsUrl: string;
+  destination: string;
+  relayState: string | null;
+  signed: boolean;
+}
+
+export function readLoginRedirect(location: string): AuthnRequestSeen {
+  const url = new URL(location);
+  const xml = inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
+  const attribute = (name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(xml)?.[1] ?? '';
+  return {
+    id: attribute('ID'),
+    issuer: /<(?:saml:)?Issuer[^>]*>([^<]*)</.exec(xml)?.[1] ?? '',
+    acsUrl: attribute('AssertionConsumerServiceURL'),
+    destination: attribute('Destination'),
+    relayState: url.searchParams.get('RelayState'),
+    signed: url.searchParams.has('Signature') && url.searchParams.has('SigAlg'),
+  };
+}
+
+export interface ResponseFields {
+  inResponseTo: string;
+  /** Default the IdP's entity id. */
+  issuer?: string;
+  destination: string;
+  recipient: string;
+  audience: string;
+  uid?: string;
+  username?: string;
+  roles?: string[];
+  /** Seconds the assertion is valid from `issuedAt`. Default 90, as the platform's IdP. */
+  validFor?: number;
+  /** Default now. */
+  issuedAt?: Date;
+}
+
+/**
+ * The platform's IdP in the test: builds SAML Responses as it does (transient empty NameID,
+ * OID attributes, bearer confirmation, 90 s of validity) and signs them with xml-crypto, the
+ * Assertion and then the Response, by RSA-SHA1 by default as the platform does.
+ */
+export class TestIdp {
+  constructor(
+    readonly entityId: string,
+    private readonly privateKey: string = fixture('service.key'),
+    private readonly certificate: string = fixture('service.cert'),
+    readonly algorithm: 'sha1' | 'sha256' = 'sha1',
+  ) {}
+
+  /** The Response, unsigned. */
+  responseXml(fields: ResponseFields): string {
+    const issuedAt = fields.issuedAt ?? new Date();
+    const notOnOrAfter = new Date(issuedAt.getTime() + (fields.validFor ?? 90) * 1000).toISOString();
+    const instant = issuedAt.toISOString();
+    const attribute = (name: string, friendly: string, values: string[]) =>
+      `<saml:Attribute FriendlyName="${friendly}" Name="${name}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">${values
+        .map((v) => `<saml:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">${escape(v)}</saml:AttributeValue>`)
+        .join('')}</saml:Attribute>`;
+    const issuer = fields.issuer ?? this.entityId;
+    return (
+      `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${newId()}" Version="2.0" IssueInstant="${instant}" Destination="${escape(fields.destination)}" InResponseTo="${escape(fields.inResponseTo)}">` +
+      `<saml:Issuer>${escape(issuer)}</saml:Issuer>` +
+      `<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>` +
+      `<saml:Assertion ID="${newId()}" Version="2.0" IssueInstant="${instant}">` +
+      `<saml:Issuer>${escape(issuer)}</saml:Issuer>` +
+      `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient" NameQualifier="${escape(issuer)}" SPNameQualifier="${escape(fields.audience)}"/>` +
+      `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${escape(fields.inResponseTo)}" NotOnOrAfter="${notOnOrAfter}" Recipient="${escape(fields.recipient)}"/></saml:SubjectConfirmation></saml:Subject>` +
+      `<saml:Conditions NotBefore="${instant}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${escape(fields.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
+      `<saml:AuthnStatement AuthnInstant="${instant}" SessionIndex="${newId()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+      `<saml:AttributeStatement>` +
+      (fields.uid === undefined ? '' : attribute(OID.uid, 'uid', [fields.uid])) +
+      (fields.username === undefined ? '' : attribute(OID.eduPersonPrincipalName, 'eduPersonPrincipalName', [fields.username])) +
+      attribute(OID.eduPersonAffiliation, 'eduPersonAffiliation', fields.roles ?? []) +
+      `</saml:AttributeStatement></saml:Assertion></samlp:Response>`
+    );
+  }
+
+  /** Signs the element `localName` (Assertion or Response), the signature placed after its Issuer. */
+  sign(xml: string, localName: 'Assertion' | 'Response', key = this.privateKey, certificate = this.certificate): string {
+    const { signature, digest } = SIGNATURE[this.algorithm];
+    const signer = new SignedXml({
+      privateKey: key,
+      publicCert: certificate,
+      signatureAlgorithm: signature,
+      canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+    });
+    const element = `//*[local-name(.)='${localName}']`;
+    signer.addReference({
+      xpath: element,
+      digestAlgorithm: digest,
+      transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+    });
+    signer.computeSignature(xml, { prefix: 'ds', location: { reference: `${element}/*[local-name(.)='Issuer']`, action: 'after' } });
+    return signer.getSignedXml();
+  }
+
+  /** The Response as the platform's IdP sends it: Assertion signed, then Response signed. */
+  signedResponse(fields: ResponseFields): string {
+    return this.sign(this.sign(this.responseXml(fields), 'Assertion'), 'Response');
+  }
+}
+
+/** Posts a Response to the ACS, as the browser does with the IdP's auto-submitting form. */
+export function postResponse(acsUrl: string, xml: string, relayState?: string): Promise<Response> {
+  const form = new URLSearchParams({ SAMLResponse: Buffer.from(xml).toString('base64') });
+  if (relayState !== undefined) form.set('RelayState', relayState);
+  return fetch(acsUrl, { method: 'POST', body: form, redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+}
+
+/** The session cookie (`name=value`) of a Set-Cookie header, for the next request's Cookie header. */
+export function cookieOf(response: Response, name = 'microkubes_saml'): string | undefined {
+  const header = response.headers.getSetCookie().find((cookie) => cookie.startsWith(`${name}=`));
+  return header?.split(';')[0];
+}
+
+function newId(): string {
+  return `_${randomBytes(16).toString('hex')}`;
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
