@@ -43,7 +43,7 @@ export class SamlServiceProvider {
   verifyResponse(request: object, response: object): Promise<SamlSessionPayload | TokenRefusal> {
     return new Promise((resolve) => {
       const middleware = this.passport.authenticate(SAML_STRATEGY, { session: false }, (error: unknown, user: unknown, info: unknown) => {
-        if (error) return resolve(new TokenRefusal(`SAML Response not accepted: ${(error as Error).message ?? error}`));
+        if (error) return resolve(new TokenRefusal(String((error as Error).message ?? error)));
         if (user) return resolve(user as SamlSessionPayload);
         resolve(info instanceof TokenRefusal ? info : new TokenRefusal('SAML Response not accepted'));
       });
