@@ -24,10 +24,13 @@ export class RedisRequestIdStore implements SamlRequestIdStore {
     return (await this.command('GETDEL', this.prefix + id)) !== null;
   }
 
-  /** The same raw command on both clients: node-redis `sendCommand`, ioredis `call`. */
+  /**
+   * The same raw command on both clients: ioredis `call` (its `sendCommand` takes a Command
+   * object, so `call` is asked first), node-redis `sendCommand`.
+   */
   private command(...args: string[]): Promise<unknown> {
     const client = this.client as { sendCommand?: (args: string[]) => Promise<unknown>; call?: (command: string, ...rest: string[]) => Promise<unknown> };
-    if (typeof client.sendCommand === 'function') return client.sendCommand(args);
-    return (client.call as NonNullable<typeof client.call>).call(client, args[0] as string, ...args.slice(1));
+    if (typeof client.call === 'function') return client.call(args[0] as string, ...args.slice(1));
+    return (client.sendCommand as NonNullable<typeof client.sendCommand>)(args);
   }
 }
