@@ -1,0 +1,189 @@
+import { DOMParser } from '@xmldom/xmldom';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SignedXml } from 'xml-crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SamlSessionCodec } from '../../lib/saml/saml-session.js';
+import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
+import { jwtIssuerToken } from '../support/platform-tokens.js';
+import { startSamlApp, type SamlApp } from '../support/saml-app.js';
+import { cookieOf, fixture, postResponse, readLoginRedirect, TestIdp, type ResponseFields } from '../support/saml-idp.js';
+import { getJson } from '../support/test-app.js';
+
+const IDP = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
+const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+const html = { accept: 'text/html' };
+
+let keys: PlatformKeys;
+beforeAll(() => {
+  keys = platformKeysDir();
+  copyFileSync(new URL('../fixtures/idp.cert', import.meta.url), join(keys.dir, 'idp.cert'));
+});
+afterAll(() => keys?.remove());
+
+/** Starts an app, runs `run`, closes it. */
+async function withSamlApp(options: Parameters<typeof startSamlApp>[2], run: (app: SamlApp) => Promise<void>): Promise<void> {
+  const app = await startSamlApp(keys.dir, IDP, options);
+  try {
+    await run(app);
+  } finally {
+    await app.close();
+  }
+}
+
+async function responseFor(app: SamlApp, idp: TestIdp, overrides: Partial<ResponseFields> = {}, sign = (xml: string) => idp.sign(idp.sign(xml, 'Assertion'), 'Response')) {
+  const start = await fetch(`${app.url}/saml/login`, { redirect: 'manual' });
+  const { id } = readLoginRedirect(start.headers.get('location') ?? '');
+  return sign(idp.responseXml({ inResponseTo: id, destination: app.acsUrl, recipient: app.acsUrl, audience: app.entityId, uid: 'u1', username: 'jane@example.com', roles: ['user'], ...overrides }));
+}
+
+describe('SAML start-up', () => {
+  it('fails on Fastify, saying that SAML needs Express', async () => {
+    await expect(startSamlApp(keys.dir, IDP, {}, 'fastify')).rejects.toThrow(
+      'Invalid MicrokubesModule option "security.saml": needs the Express adapter (@nestjs/platform-express); this app runs on fastify',
+    );
+  });
+
+  it('fails without the SP key in the key store', async () => {
+    await expect(startSamlApp(keys.dir, IDP, { keyName: 'missing.key' })).rejects.toThrow('"security.saml.keyName": no private key "missing.key" in the key store');
+  });
+
+  it.each([
+    [{ entityId: '' }, '"security.saml.entityId": must be a non-empty string'],
+    [{ acsUrl: '/saml/acs' }, '"security.saml.acsUrl": must be an absolute http(s) URL (got "/saml/acs")'],
+    [{ idpCert: 'nowhere.cert' }, '"security.saml.idpCert": "nowhere.cert" is neither a key-store entry, nor a file, nor a PEM'],
+    [{ routePrefix: 'saml' }, '"security.saml.routePrefix": must be a path such as "/saml" (got "saml")'],
+    [{ session: { secret: 'short' } }, '"security.saml.session.secret": must be a string of at least 32 bytes'],
+    [{ registration: { required: true } }, '"security.saml.registration.required": needs security.saml.registrationUrl'],
+  ])('refuses %j', async (options, message) => {
+    await expect(startSamlApp(keys.dir, IDP, options as never)).rejects.toThrow(message);
+  });
+});
+
+describe('the IdP certificate', () => {
+  const idpSigner = new TestIdp(IDP.entityId, fixture('idp.key'), fixture('idp.cert'));
+  const sharedSigner = new TestIdp(IDP.entityId);
+
+  it.each([
+    ['a key-store entry', 'idp.cert'],
+    ['a PEM', fixture('idp.cert')],
+    ['a file', new URL('../fixtures/idp.cert', import.meta.url).pathname],
+  ])('given as %s, is the only one trusted', async (_how, idpCert) => {
+    await withSamlApp({ idpCert }, async (app) => {
+      expect((await postResponse(app.acsUrl, await responseFor(app, idpSigner))).status).toBe(302);
+      expect((await postResponse(app.acsUrl, await responseFor(app, sharedSigner))).status).toBe(401);
+    });
+  });
+
+  it('defaults to the shared service.cert, with a warning', async () => {
+    await withSamlApp({ idpCert: undefined }, async (app) => {
+      expect(app.logger.lines.some((line) => line.includes('security.saml.idpCert is not set'))).toBe(true);
+      expect((await postResponse(app.acsUrl, await responseFor(app, sharedSigner))).status).toBe(302);
+      expect((await postResponse(app.acsUrl, await responseFor(app, idpSigner))).status).toBe(401);
+    });
+  });
+});
+
+describe('SAML routes and options', () => {
+  const idp = new TestIdp(IDP.entityId);
+
+  it('serves the SP metadata, signed by the SP key', async () => {
+    await withSamlApp({}, async (app) => {
+      const response = await fetch(`${app.url}/saml/metadata`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^application\/xml/);
+      const xml = await response.text();
+      const doc = new DOMParser().parseFromString(xml, 'text/xml');
+      expect(doc.documentElement?.getAttribute('entityID')).toBe(app.entityId);
+      expect(xml).toContain(`Location="${app.acsUrl}"`);
+      expect(xml).toContain('urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST');
+      const verifier = new SignedXml({ publicCert: fixture('service.cert') });
+      verifier.loadSignature(doc.getElementsByTagNameNS(DSIG_NS, 'Signature')[0] as unknown as Node);
+      expect(verifier.checkSignature(xml)).toBe(true);
+      const other = new SignedXml({ publicCert: fixture('rogue.cert') });
+      other.loadSignature(doc.getElementsByTagNameNS(DSIG_NS, 'Signature')[0] as unknown as Node);
+      expect(() => other.checkSignature(xml)).toThrow();
+    });
+  });
+
+  it('logs out by clearing the cookie, then goes to a local page', async () => {
+    await withSamlApp({}, async (app) => {
+      const response = await fetch(`${app.url}/saml/logout?RelayState=/bye`, { redirect: 'manual' });
+      expect(response.status).toBe(302);
+      expect(response.headers.get('location')).toBe('/bye');
+      expect(response.headers.getSetCookie()[0]).toMatch(/^microkubes_saml=; Path=\/; Max-Age=0;/);
+      const absolute = await fetch(`${app.url}/saml/logout?RelayState=https://evil.test`, { redirect: 'manual' });
+      expect(absolute.headers.get('location')).toBe('/');
+    });
+  });
+
+  it('serves its routes under routePrefix', async () => {
+    await withSamlApp({ routePrefix: '/auth/sso/' }, async (app) => {
+      expect((await fetch(`${app.url}/auth/sso/metadata`)).status).toBe(200);
+      expect((await fetch(`${app.url}/saml/metadata`)).status).toBe(404);
+    });
+  });
+
+  it('answers browsers with 401 when redirectBrowsers is false', async () => {
+    await withSamlApp({ redirectBrowsers: false }, async (app) => {
+      expect((await fetch(`${app.url}/page`, { headers: html, redirect: 'manual' })).status).toBe(401);
+    });
+  });
+
+  it('answers a browser that presents a bad token with 401, not a login', async () => {
+    await withSamlApp({}, async (app) => {
+      const response = await fetch(`${app.url}/page`, { headers: { ...html, authorization: 'Bearer not.a.token' }, redirect: 'manual' });
+      expect(response.status).toBe(401);
+    });
+  });
+
+  it('accepts a platform JWT on the same routes as the session', async () => {
+    await withSamlApp({}, async (app) => {
+      const token = jwtIssuerToken(keys.default.privateKey, { userId: 'api-1', username: 'api@example.com' });
+      const response = await getJson(`${app.url}/hello`, { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(200);
+      expect(response.body.auth).toMatchObject({ username: 'api@example.com', strategy: 'jwt' });
+    });
+  });
+
+  it('seals the cookie with session.secret, opens the old secret after a rotation, and sets maxAge and Secure', async () => {
+    const oldSecret = 'o'.repeat(32);
+    const newSecret = 'n'.repeat(32);
+    await withSamlApp({ session: { secret: [newSecret, oldSecret], maxAge: 120, secure: true, cookieName: 'sso' } }, async (app) => {
+      const response = await postResponse(app.acsUrl, await responseFor(app, idp));
+      expect(response.headers.getSetCookie()[0]).toMatch(/^sso=[\w-]+; Path=\/; Max-Age=120; Expires=[^;]+; HttpOnly; SameSite=Lax; Secure$/);
+      const value = (cookieOf(response, 'sso') ?? '').split('=')[1] ?? '';
+      expect(SamlSessionCodec.fromSecrets([Buffer.from(newSecret)], app.entityId).open(value)).toMatchObject({ username: 'jane@example.com' });
+      const now = Math.floor(Date.now() / 1000);
+      const sealedBefore = SamlSessionCodec.fromSecrets([Buffer.from(oldSecret)], app.entityId).seal({ userId: 'u0', username: 'old@example.com', roles: [], iss: IDP.entityId, iat: now, exp: now + 60 });
+      expect((await getJson(`${app.url}/hello`, { headers: { cookie: `sso=${sealedBefore}` } })).body.auth.username).toBe('old@example.com');
+    });
+  });
+
+  it('sets Secure when the ACS URL is https (TLS ended before the service)', async () => {
+    await withSamlApp({ acsUrl: 'https://sp.example.com/saml/acs' }, async (app) => {
+      const response = await postResponse(`${app.url}/saml/acs`, await responseFor(app, idp));
+      expect(response.status).toBe(302);
+      expect(response.headers.getSetCookie()[0]).toMatch(/; Secure$/);
+    });
+  });
+
+  it('allows clockSkew seconds past NotOnOrAfter (default 30), and no more', async () => {
+    const late = { issuedAt: new Date(Date.now() - 110_000) };
+    await withSamlApp({}, async (app) => {
+      expect((await postResponse(app.acsUrl, await responseFor(app, idp, late))).status).toBe(302);
+    });
+    await withSamlApp({ clockSkew: 0 }, async (app) => {
+      expect((await postResponse(app.acsUrl, await responseFor(app, idp, late))).status).toBe(401);
+    });
+  });
+
+  it('accepts an unsigned Response around a signed Assertion only with requireSignedResponse: false', async () => {
+    await withSamlApp({ requireSignedResponse: false }, async (app) => {
+      const assertionOnly = (xml: string) => idp.sign(xml, 'Assertion');
+      expect((await postResponse(app.acsUrl, await responseFor(app, idp, {}, assertionOnly))).status).toBe(302);
+      const unsigned = (xml: string) => xml;
+      expect((await postResponse(app.acsUrl, await responseFor(app, idp, {}, unsigned))).status).toBe(401);
+    });
+  });
+});
