@@ -1,7 +1,7 @@
 export { MicrokubesModule } from './microkubes.module.js';
 export { MICROKUBES_ASYNC_OPTIONS_TYPE, MICROKUBES_OPTIONS_TYPE } from './microkubes.module-definition.js';
 export type * from './microkubes-options.interface.js';
-export { MICROKUBES_AUTH, MICROKUBES_OPTIONS } from './microkubes.constants.js';
+export { MICROKUBES_AUTH, MICROKUBES_OPTIONS, SAML_SERVICE_PROVIDER } from './microkubes.constants.js';
 export { MicrokubesOptionsError } from './config/microkubes-options.error.js';
 export type { ResolvedMicrokubesOptions } from './config/resolved-options.js';
 
@@ -32,3 +32,14 @@ export { AclGuard } from './acl/acl.guard.js';
 export { SkipAcl, SKIP_ACL_KEY } from './acl/skip-acl.decorator.js';
 export { AclPolicyEnforcer } from './acl/acl-policy.enforcer.js';
 export { AclPolicySet, actionOf, type AclDecision, type AclRequest } from './acl/acl-policy.js';
+
+export { MicrokubesSamlStrategy, SAML_STRATEGY } from './saml/saml.strategy.js';
+export { SamlSessionStrategy, SAML_SESSION_STRATEGY } from './saml/saml-session.strategy.js';
+export { SamlServiceProvider } from './saml/saml-service-provider.js';
+export { SamlRegistrationService } from './saml/saml-registration.service.js';
+export { SamlRegistrationError } from './saml/saml-registration.error.js';
+export { SamlLoginRedirect } from './saml/saml-login-redirect.js';
+export { SAML_ATTRIBUTES } from './saml/saml-profile.js';
+export { MemoryRequestIdStore } from './saml/memory-request-id.store.js';
+export { RedisRequestIdStore } from './saml/redis-request-id.store.js';
+export type { ResolvedSamlOptions } from './config/resolved-saml-options.js';

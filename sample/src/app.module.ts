@@ -5,15 +5,21 @@ import { AccessController } from './access.controller.js';
 import { ensureDevKeys } from './dev-keys.js';
 import { gatewayFromEnvironment } from './gateway-settings.js';
 import { HelloController } from './hello.controller.js';
+import { SamlHelloController } from './saml-hello.controller.js';
+import { samlFromEnvironment } from './saml-settings.js';
+
+const saml = samlFromEnvironment();
 
 @Module({
   imports: [
     MicrokubesModule.forRootAsync({
       useFactory: () => ({
         // The platform mounts its keys at /run/secrets (or /run/secrets/microkubes on Kubernetes).
-        keysDir: process.env.MICROKUBES_KEYS_DIR || ensureDevKeys(),
+        keysDir: process.env.MICROKUBES_KEYS_DIR || ensureDevKeys(undefined, { saml: !!saml }),
         security: {
           publicRoutes: ['/healthcheck'],
+          // With SAML_IDP_SSO_URL: the SAML service provider, and GET /saml/hello for browsers.
+          saml,
         },
         // Registers with Kong at start-up when API_GATEWAY_URL is set; start-up fails if that fails.
         gateway: gatewayFromEnvironment(),
@@ -22,6 +28,6 @@ import { HelloController } from './hello.controller.js';
       }),
     }),
   ],
-  controllers: [HelloController, AccessController],
+  controllers: [HelloController, AccessController, ...(saml ? [SamlHelloController] : [])],
 })
 export class AppModule {}

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     console.log(`  ${token}\n`);
     console.log(`  curl -H "Authorization: Bearer ${token}" http://localhost:${port}/hello\n`);
   }
+  if (process.env.SAML_IDP_SSO_URL) console.log(`SAML: open http://localhost:${port}/saml/hello in a browser to sign in at the IdP`);
 }
 
 main().catch((error: unknown) => {
