@@ -20,6 +20,12 @@ export interface SamlApp extends RunningApp {
   entityId: string;
 }
 
+/** The SP's URLs on `port`: an IdP that must know them before the app starts can be told them. */
+export function samlSpUrls(port: number): { url: string; entityId: string; acsUrl: string } {
+  const url = `http://127.0.0.1:${port}`;
+  return { url, entityId: `${url}/saml/metadata`, acsUrl: `${url}/saml/acs` };
+}
+
 /** An app with the SAML SP on, at a port known in advance (the ACS URL names it). */
 export async function startSamlApp(
   keysDir: string,
@@ -27,11 +33,21 @@ export async function startSamlApp(
   saml: Partial<SamlSecurityOptions> = {},
   platform: HttpPlatform = 'express',
 ): Promise<SamlApp> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  return startSamlAppOnPort(await freePort(), keysDir, idp, saml, platform);
+}
+
+/** startSamlApp on a given port, e.g. one whose SP URLs (samlSpUrls) a real IdP was configured with. */
+export async function startSamlAppOnPort(
+  port: number,
+  keysDir: string,
+  idp: { entityId: string; ssoUrl: string },
+  saml: Partial<SamlSecurityOptions> = {},
+  platform: HttpPlatform = 'express',
+): Promise<SamlApp> {
+  const sp = samlSpUrls(port);
   const options: SamlSecurityOptions = {
-    entityId: `${base}/saml/metadata`,
-    acsUrl: `${base}/saml/acs`,
+    entityId: sp.entityId,
+    acsUrl: sp.acsUrl,
     idpEntityId: idp.entityId,
     idpSsoUrl: idp.ssoUrl,
     idpCert: 'service.cert',
