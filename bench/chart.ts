@@ -2,7 +2,8 @@ import type { Adapter } from './scenarios.js';
 
 export interface ChartRow {
   scenario: string;
-  values: Record<Adapter, number>;
+  /** An adapter without a value (an Express-only scenario) gets no bar. */
+  values: Partial<Record<Adapter, number>>;
 }
 
 /** Grouped horizontal bars, one group a scenario, one bar an adapter: req/s. */
@@ -29,7 +30,8 @@ export function barChartSvg(title: string, rows: ChartRow[]): string {
     const top = 60 + r * groupHeight;
     parts.push(`<text x="${labelWidth - 8}" y="${top + barHeight + 2}" text-anchor="end">${escape(row.scenario)}</text>`);
     adapters.forEach((adapter, a) => {
-      const value = row.values[adapter] ?? 0;
+      const value = row.values[adapter];
+      if (value === undefined) return;
       const y = top + a * barHeight;
       const width = Math.max(1, Math.round((value / max) * barWidth));
       parts.push(`<rect x="${labelWidth}" y="${y}" width="${width}" height="${barHeight - 3}" fill="${colours[adapter]}"/>`);

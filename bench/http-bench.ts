@@ -2,10 +2,11 @@ import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SamlSessionCodec } from '../lib/saml/saml-session.js';
 import { barChartSvg } from './chart.js';
 import { ADAPTERS, SCENARIOS, type Adapter, type Scenario } from './scenarios.js';
 
@@ -21,6 +22,9 @@ const CONNECTIONS = 32;
 const DISTINCT_TOKENS = 10_000;
 const RESULTS = fileURLToPath(new URL('../../results/', import.meta.url));
 const SERVER = fileURLToPath(new URL('./http-server.js', import.meta.url));
+const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
+/** The SAML app's session secret: the bench seals the cookie it sends with it. */
+const SAML_SECRET = randomUUID().repeat(2);
 
 interface Measurement {
   adapter: Adapter;
@@ -33,16 +37,33 @@ interface Measurement {
   rssMb: number;
 }
 
-/** Keys as the platform mounts them: three public keys, so that kid-less tokens pick among them. */
-function platformKeys(): { dir: string; signer: KeyObject } {
+/**
+ * Keys as the platform mounts them: three public keys, so that kid-less tokens pick among them;
+ * `samlDir` adds the shared service.key/service.cert (test fixtures) for the SAML app.
+ */
+function platformKeys(): { dir: string; samlDir: string; signer: KeyObject } {
   const dir = mkdtempSync(join(tmpdir(), 'mk-bench-'));
+  const samlDir = mkdtempSync(join(tmpdir(), 'mk-bench-saml-'));
   let signer: KeyObject | undefined;
   for (const name of ['default', 'system', 'public']) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    writeFileSync(join(dir, `${name}.pub`), publicKey.export({ type: 'spki', format: 'pem' }));
+    for (const target of [dir, samlDir]) writeFileSync(join(target, `${name}.pub`), publicKey.export({ type: 'spki', format: 'pem' }));
     if (name === 'default') signer = privateKey;
   }
-  return { dir, signer: signer! };
+  for (const name of ['service.key', 'service.cert']) copyFileSync(new URL(name, FIXTURES), join(samlDir, name));
+  return { dir, samlDir, signer: signer! };
+}
+
+/** The session cookie a scenario sends: sealed as the ACS seals it, or made by express-session's own login. */
+async function sessionCookie(scenario: Scenario, url: string): Promise<string> {
+  if (scenario.app === 'saml') {
+    const now = Math.floor(Date.now() / 1000);
+    const sealed = SamlSessionCodec.fromSecrets([Buffer.from(SAML_SECRET)], `${url}/saml/metadata`)
+      .seal({ userId: 'user-1', username: 'user1@example.com', roles: ['user'], iss: 'http://idp.bench/saml/idp/metadata', iat: now, exp: now + 3600 });
+    return `microkubes_saml=${sealed}`;
+  }
+  const response = await fetch(`${url}/login`);
+  return response.headers.getSetCookie()[0]?.split(';')[0] ?? '';
 }
 
 /** A sign-in token as jwt-issuer mints it (RS512, 24 h). */
@@ -55,7 +76,10 @@ function token(signer: KeyObject, i: number): string {
 }
 
 async function startServer(adapter: Adapter, scenario: Scenario, port: number, keysDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SERVER, adapter, scenario.app, String(port), keysDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [SERVER, adapter, scenario.app, String(port), keysDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_SAML_SECRET: SAML_SECRET },
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${scenario.app} server exited with ${code}`)));
     child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('READY') && resolve());
@@ -69,7 +93,7 @@ function residentMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-async function load(url: string, scenario: Scenario, tokens: string[], seconds: number): Promise<autocannon.Result> {
+async function load(url: string, scenario: Scenario, tokens: string[], seconds: number, cookie = ''): Promise<autocannon.Result> {
   let next = 0;
   return autocannon({
     url,
@@ -80,6 +104,7 @@ async function load(url: string, scenario: Scenario, tokens: string[], seconds: 
       path: scenario.path,
       setupRequest: (request) => {
         if (scenario.tokens === 'none') return request;
+        if (scenario.tokens === 'session') return { ...request, headers: { ...request.headers, cookie } };
         const bearer = scenario.tokens === 'one' ? tokens[0]! : tokens[next++ % tokens.length]!;
         return { ...request, headers: { ...request.headers, authorization: `Bearer ${bearer}` } };
       },
@@ -97,10 +122,12 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
      for (const adapter of ADAPTERS) {
       for (const scenario of SCENARIOS) {
-        const server = await startServer(adapter, scenario, ++port, keys.dir);
+        if (scenario.expressOnly && adapter !== 'express') continue;
+        const server = await startServer(adapter, scenario, ++port, scenario.app === 'saml' ? keys.samlDir : keys.dir);
         const url = `http://127.0.0.1:${port}`;
-        await load(url, scenario, tokens, 1); // warm-up: JIT, connections, caches
-        const result = await load(url, scenario, tokens, SECONDS);
+        const cookie = scenario.tokens === 'session' ? await sessionCookie(scenario, url) : '';
+        await load(url, scenario, tokens, 1, cookie); // warm-up: JIT, connections, caches
+        const result = await load(url, scenario, tokens, SECONDS, cookie);
         measurements.push({
           adapter,
           scenario: scenario.name,
@@ -118,6 +145,7 @@ async function main(): Promise<void> {
     }
   } finally {
     rmSync(keys.dir, { recursive: true, force: true });
+    rmSync(keys.samlDir, { recursive: true, force: true });
   }
   report(averageRounds(measurements));
 }
@@ -155,9 +183,17 @@ function report(measurements: Measurement[]): void {
   }
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'http.json'), `${JSON.stringify({ node: process.version, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, results: rows }, null, 2)}\n`);
+  const saml = find('express', 'guard, SAML session cookie').requestsPerSecond;
+  const sessions = find('express', 'alternative: express-session + passport').requestsPerSecond;
+  console.log(`\nExpress, SAML session cookie vs express-session + passport: ${(saml / sessions).toFixed(2)}x`);
   const chartRows = SCENARIOS.map((scenario) => ({
     scenario: scenario.name,
-    values: Object.fromEntries(ADAPTERS.map((adapter) => [adapter, find(adapter, scenario.name).requestsPerSecond])) as Record<Adapter, number>,
+    values: Object.fromEntries(
+      ADAPTERS.flatMap((adapter) => {
+        const measured = measurements.find((m) => m.adapter === adapter && m.scenario === scenario.name);
+        return measured ? [[adapter, measured.requestsPerSecond]] : [];
+      }),
+    ),
   }));
   writeFileSync(join(RESULTS, 'http.svg'), barChartSvg(`microkubes-nestjs: req/s per scenario (${process.version}, 2 cores)`, chartRows));
   console.log(`\nWritten: bench/results/http.json, bench/results/http.svg`);

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
-import { Controller, Get, Inject, Injectable, UseGuards, type DynamicModule } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Req, UseGuards, type CanActivate, type DynamicModule, type ExecutionContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import session from 'express-session';
 import { readFileSync } from 'node:fs';
+import passport from 'passport';
 import { join } from 'node:path';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { Auth, CurrentAuth, MICROKUBES_AUTH, MicrokubesAuthGuard, MicrokubesModule } from '../lib/index.js';
@@ -72,6 +74,37 @@ class BaselineController {
   }
 }
 
+/** The usual alternative for browser sessions: express-session (MemoryStore) + passport.session(). */
+@Injectable()
+class SessionGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    return context.switchToHttp().getRequest<{ isAuthenticated(): boolean }>().isAuthenticated();
+  }
+}
+
+interface SessionUser {
+  userId: string;
+  username: string;
+  roles: string[];
+}
+
+@Controller()
+class SessionController {
+  /** Opens a session once, before the load (as the ACS would). */
+  @Get('login')
+  login(@Req() request: { login(user: SessionUser, done: (error?: unknown) => void): void }) {
+    return new Promise((resolve, reject) =>
+      request.login({ userId: 'user-1', username: 'user1@example.com', roles: ['user'] }, (error) => (error ? reject(error) : resolve({ ok: true }))),
+    );
+  }
+
+  @Get('hello')
+  @UseGuards(SessionGuard)
+  hello(@Req() request: { user: SessionUser }) {
+    return { message: `Hello ${request.user.username} from NestJS service on Microkubes` };
+  }
+}
+
 function microkubes(options: Parameters<typeof MicrokubesModule.forRoot>[0]): DynamicModule {
   return {
     module: class BenchModule {},
@@ -87,11 +120,33 @@ const apps: Record<Scenario['app'], () => DynamicModule> = {
   'microkubes-no-cache': () => microkubes({ security: { tokenCache: false } }),
   acl: () => microkubes({ acl: { policies: thousandPolicies() } }),
   baseline: () => ({ module: class BaselineModule {}, imports: [PassportModule], controllers: [BaselineController], providers: [DocsJwtStrategy] }),
+  // keysDir holds service.key/service.cert too; the bench seals the cookie with the same secret.
+  saml: () =>
+    microkubes({
+      security: {
+        saml: {
+          entityId: `http://127.0.0.1:${port}/saml/metadata`,
+          acsUrl: `http://127.0.0.1:${port}/saml/acs`,
+          idpEntityId: 'http://idp.bench/saml/idp/metadata',
+          idpSsoUrl: 'http://idp.bench/saml/idp/sso',
+          idpCert: 'service.cert',
+          session: { secret: process.env.BENCH_SAML_SECRET! },
+        },
+      },
+    }),
+  'express-session': () => ({ module: class SessionModule {}, controllers: [SessionController], providers: [SessionGuard] }),
 };
 
 const app = adapter === 'fastify'
   ? await NestFactory.create(apps[appKind](), new FastifyAdapter(), { logger: false })
   : await NestFactory.create(apps[appKind](), { logger: false });
+if (appKind === 'express-session') {
+  passport.serializeUser((user, done) => done(null, user));
+  passport.deserializeUser((user: SessionUser, done) => done(null, user));
+  app.use(session({ secret: 'bench-session-secret-of-32-bytes!', resave: false, saveUninitialized: false, cookie: { httpOnly: true, sameSite: 'lax' } }));
+  app.use(passport.initialize());
+  app.use(passport.session());
+}
 await app.listen(Number(port), '127.0.0.1');
 process.stdout.write('READY\n');
 // Exit cleanly on SIGTERM, so that `node --cpu-prof` writes its profile.

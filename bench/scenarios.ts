@@ -2,10 +2,12 @@
 export interface Scenario {
   name: string;
   /** What the server app looks like (see http-server.ts). */
-  app: 'unsecured' | 'microkubes' | 'microkubes-no-cache' | 'baseline' | 'acl';
+  app: 'unsecured' | 'microkubes' | 'microkubes-no-cache' | 'baseline' | 'acl' | 'saml' | 'express-session';
   path: string;
-  /** `none`, one token repeated, or the 10,000 distinct tokens in rotation. */
-  tokens: 'none' | 'one' | 'distinct';
+  /** `none`, one token repeated, the 10,000 distinct tokens in rotation, or a session cookie. */
+  tokens: 'none' | 'one' | 'distinct' | 'session';
+  /** Express only (SAML needs Express). */
+  expressOnly?: boolean;
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -15,6 +17,8 @@ export const SCENARIOS: Scenario[] = [
   { name: 'guard, every token verified (no cache)', app: 'microkubes-no-cache', path: '/hello', tokens: 'distinct' },
   { name: 'guard, Auth injected (REQUEST scope)', app: 'microkubes', path: '/scoped', tokens: 'one' },
   { name: 'guard + ACL of 1,000 policies', app: 'acl', path: '/hello', tokens: 'one' },
+  { name: 'guard, SAML session cookie', app: 'saml', path: '/hello', tokens: 'session', expressOnly: true },
+  { name: 'alternative: express-session + passport', app: 'express-session', path: '/hello', tokens: 'session', expressOnly: true },
   { name: 'baseline: docs AuthGuard(jwt), PEM key', app: 'baseline', path: '/hello', tokens: 'one' },
 ];
 
