@@ -68,7 +68,10 @@ export type SamlRedisClient =
 
 /** The session cookie that holds the caller's `Auth` after a SAML login. */
 export interface SamlSessionOptions {
-  /** Cookie name. Default `microkubes_saml`. */
+  /**
+   * Cookie name. Default `microkubes_saml_<8 hex digits of the entity id's SHA-256>`, so that the
+   * services behind one gateway host keep their sessions apart.
+   */
   cookieName?: string;
   /** Seconds a session lasts. Default 3600. */
   maxAge?: number;
@@ -124,6 +127,13 @@ export interface SamlSecurityOptions {
   session?: SamlSessionOptions;
   /** Browser requests (GET or HEAD accepting text/html, no token) to secured routes are sent to the IdP. Default true. */
   redirectBrowsers?: boolean;
+  /**
+   * Take a Response only in the browser that started its login, through a login cookie (against
+   * login CSRF). Default true. The cookie is `SameSite=None; Secure` behind https; on plain http it
+   * is `Lax`, which reaches the ACS only when the IdP is on the same site (as behind one Kong):
+   * turn this off for a cross-site IdP on plain http.
+   */
+  bindLoginToBrowser?: boolean;
 }
 
 export interface MicrokubesSecurityOptions {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SamlRedisClient, SamlRequestIdStore, SamlSecurityOptions } from '../microkubes-options.interface.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
 import { isObject, optionalBoolean, optionalInteger, optionalString, warnUnknown } from './option-checks.js';
@@ -6,6 +7,7 @@ import { resolveRetry, type ResolvedRetryOptions } from './resolved-retry-option
 const KNOWN = [
   'entityId', 'acsUrl', 'idpEntityId', 'idpSsoUrl', 'idpCert', 'registrationUrl', 'registration', 'keyName', 'certName',
   'routePrefix', 'clockSkew', 'requireSignedResponse', 'requestIdStore', 'requestIdTtl', 'session', 'redirectBrowsers',
+  'bindLoginToBrowser',
 ];
 const MIN_SESSION_SECRET_BYTES = 32;
 
@@ -30,6 +32,9 @@ export interface ResolvedSamlOptions {
   requestIdTtlMs: number;
   session: { cookieName: string; maxAge: number; secrets?: Buffer[]; secure?: boolean };
   redirectBrowsers: boolean;
+  bindLoginToBrowser: boolean;
+  /** `<session cookie>_login`: the AuthnRequest ids this browser started. */
+  loginCookieName: string;
 }
 
 export function resolveSamlOptions(saml: SamlSecurityOptions | undefined): ResolvedSamlOptions | undefined {
@@ -48,8 +53,10 @@ export function resolveSamlOptions(saml: SamlSecurityOptions | undefined): Resol
   if (!/^\/[\w\-./~]*$/.test(routePrefix) || routePrefix.includes('//')) {
     throw new MicrokubesOptionsError('security.saml.routePrefix', `must be a path such as "/saml" (got "${routePrefix}")`);
   }
+  const entityId = requiredString(saml.entityId, 'security.saml.entityId');
+  const session = resolveSession(saml.session, entityId);
   return {
-    entityId: requiredString(saml.entityId, 'security.saml.entityId'),
+    entityId,
     acsUrl: requiredUrl(saml.acsUrl, 'security.saml.acsUrl'),
     idpEntityId: requiredString(saml.idpEntityId, 'security.saml.idpEntityId'),
     idpSsoUrl: requiredUrl(saml.idpSsoUrl, 'security.saml.idpSsoUrl'),
@@ -64,16 +71,19 @@ export function resolveSamlOptions(saml: SamlSecurityOptions | undefined): Resol
     requireSignedResponse: optionalBoolean(saml.requireSignedResponse, 'security.saml.requireSignedResponse') ?? true,
     requestIdStore: resolveRequestIdStore(saml.requestIdStore),
     requestIdTtlMs: 1000 * (optionalInteger(saml.requestIdTtl, 'security.saml.requestIdTtl', 10, 86_400) ?? 600),
-    session: resolveSession(saml.session),
+    session,
     redirectBrowsers: optionalBoolean(saml.redirectBrowsers, 'security.saml.redirectBrowsers') ?? true,
+    bindLoginToBrowser: optionalBoolean(saml.bindLoginToBrowser, 'security.saml.bindLoginToBrowser') ?? true,
+    loginCookieName: `${session.cookieName}_login`,
   };
 }
 
-function resolveSession(session: SamlSecurityOptions['session']): ResolvedSamlOptions['session'] {
+function resolveSession(session: SamlSecurityOptions['session'], entityId: string): ResolvedSamlOptions['session'] {
   if (session !== undefined && !isObject(session)) throw new MicrokubesOptionsError('security.saml.session', 'must be an object');
   const given = session ?? {};
   warnUnknown(given, ['cookieName', 'maxAge', 'secret', 'secure'], 'security.saml.session.');
-  const cookieName = optionalString(given.cookieName, 'security.saml.session.cookieName') ?? 'microkubes_saml';
+  // Services behind one Kong host share the browser's cookies: one name per SP, or they overwrite each other.
+  const cookieName = optionalString(given.cookieName, 'security.saml.session.cookieName') ?? `microkubes_saml_${createHash('sha256').update(entityId).digest('hex').slice(0, 8)}`;
   if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(cookieName)) {
     throw new MicrokubesOptionsError('security.saml.session.cookieName', `"${cookieName}" is not a cookie name`);
   }

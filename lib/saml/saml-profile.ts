@@ -1,6 +1,6 @@
 import type { Profile } from '@node-saml/node-saml';
-import { DOMParser } from '@xmldom/xmldom';
 import type { SamlSessionPayload } from './saml-session.js';
+import { parseQuietly } from './saml-xml.js';
 
 /** The platform IdP's attributes (PLATFORM.md section 4), by OID; friendly names are accepted too. */
 export const SAML_ATTRIBUTES = {
@@ -19,11 +19,11 @@ const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
  * that a Response meant for another SP of the same IdP is refused. Returns why, or undefined.
  */
 export function checkAddressedTo(profile: Profile, acsUrl: string): string | undefined {
-  const response = parse(profile.getSamlResponseXml?.())?.documentElement;
+  const response = parseQuietly(profile.getSamlResponseXml?.())?.documentElement;
   if (!response || response.namespaceURI !== PROTOCOL || response.localName !== 'Response') return 'no SAML Response';
   if (response.getAttribute('Destination') !== acsUrl) return 'Response Destination is not this ACS';
   // The assertion as verified: what node-saml took the profile from.
-  const assertion = parse(profile.getAssertionXml?.())?.documentElement;
+  const assertion = parseQuietly(profile.getAssertionXml?.())?.documentElement;
   if (!assertion) return 'no signed assertion';
   const confirmations = Array.from(assertion.getElementsByTagNameNS(ASSERTION, 'SubjectConfirmation'));
   const addressed = confirmations.some(
@@ -61,13 +61,4 @@ function values(attributes: Record<string, unknown>, names: readonly string[]): 
   const list = Array.isArray(raw) ? raw : [raw];
   if (!list.every((value) => typeof value === 'string')) return undefined;
   return [...new Set((list as string[]).map((value) => value.trim()).filter((value) => value !== ''))];
-}
-
-function parse(xml: string | undefined): Document | undefined {
-  if (!xml) return undefined;
-  try {
-    return new DOMParser({ errorHandler: { warning: () => {}, error: () => {}, fatalError: () => {} } }).parseFromString(xml, 'text/xml') as unknown as Document;
-  } catch {
-    return undefined;
-  }
 }

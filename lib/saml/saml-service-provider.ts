@@ -14,8 +14,17 @@ import { RedisRequestIdStore } from './redis-request-id.store.js';
 import { SamlSessionCodec, type SamlSessionPayload } from './saml-session.js';
 import { SamlSessionStrategy } from './saml-session.strategy.js';
 import { MicrokubesSamlStrategy, SAML_STRATEGY } from './saml.strategy.js';
+import { SamlUnavailableError } from './saml-unavailable.error.js';
+import { loginCookie } from './session-cookie.js';
 
 const logger = new Logger('MicrokubesSaml');
+
+/** What the SP reads of a request (Express's `secure` honours `trust proxy`). */
+export interface SamlHttpRequest {
+  method?: string;
+  headers: IncomingHttpHeaders;
+  secure?: boolean;
+}
 
 /**
  * The SAML service provider of one module instance: the `microkubes-saml` strategy on a passport
@@ -39,10 +48,11 @@ export class SamlServiceProvider {
     this.metadata = strategy.metadata();
   }
 
-  /** Validates a posted Response: the session it opens, or why it is refused. */
-  verifyResponse(request: object, response: object): Promise<SamlSessionPayload | TokenRefusal> {
+  /** Validates a posted Response: the session it opens, why it is refused, or that the store failed. */
+  verifyResponse(request: object, response: object): Promise<SamlSessionPayload | TokenRefusal | SamlUnavailableError> {
     return new Promise((resolve) => {
       const middleware = this.passport.authenticate(SAML_STRATEGY, { session: false }, (error: unknown, user: unknown, info: unknown) => {
+        if (error instanceof SamlUnavailableError) return resolve(error);
         if (error) return resolve(new TokenRefusal(String((error as Error).message ?? error)));
         if (user) return resolve(user as SamlSessionPayload);
         resolve(info instanceof TokenRefusal ? info : new TokenRefusal('SAML Response not accepted'));
@@ -51,12 +61,24 @@ export class SamlServiceProvider {
     });
   }
 
-  loginUrl(relayState: string): Promise<string> {
-    return this.strategy.loginUrl(relayState);
+  /**
+   * Starts a login: the IdP's URL with a new AuthnRequest, and the login cookie that binds it to
+   * this browser (none with `bindLoginToBrowser: false`). Rejects with SamlUnavailableError.
+   */
+  async startLogin(relayState: string, request: SamlHttpRequest): Promise<{ location: string; cookie?: string }> {
+    const { url, requestId } = await this.strategy.loginUrl(relayState);
+    if (!this.options.bindLoginToBrowser) return { location: url };
+    const ttl = Math.round(this.options.requestIdTtlMs / 1000);
+    return { location: url, cookie: loginCookie(this.options.loginCookieName, requestId, request.headers.cookie, ttl, this.isSecure(request)) };
+  }
+
+  /** Cookies get `Secure` as configured, else when the ACS URL is https or the request came over https. */
+  isSecure(request: SamlHttpRequest): boolean {
+    return this.options.session.secure ?? (this.options.acsUrl.startsWith('https:') || request.secure === true);
   }
 
   /** A browser's page request without credentials of its own: sent to the IdP rather than refused. */
-  wantsLogin(request: { method: string; headers: IncomingHttpHeaders }, tokenHeaders: readonly string[]): boolean {
+  wantsLogin(request: SamlHttpRequest, tokenHeaders: readonly string[]): boolean {
     if (!this.options.redirectBrowsers || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
     if (tokenHeaders.some((header) => request.headers[header] !== undefined)) return false;
     return /\btext\/html\b/i.test(request.headers.accept ?? '');

@@ -2,6 +2,7 @@ import { Strategy } from 'passport-strategy';
 import type { IncomingHttpHeaders } from 'node:http';
 import { TokenRefusal } from '../security/token-refusal.js';
 import { authFromSession, type SamlSessionCodec } from './saml-session.js';
+import { readCookie } from './session-cookie.js';
 
 export const SAML_SESSION_STRATEGY = 'microkubes-saml-session';
 
@@ -27,14 +28,4 @@ export class SamlSessionStrategy extends Strategy {
     if (typeof session === 'string') return this.fail(new TokenRefusal(session), 401);
     this.success(authFromSession(session));
   }
-}
-
-/** One cookie of a Cookie header; the first of that name, as browsers send the most specific first. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const pair of header.split(';')) {
-    const at = pair.indexOf('=');
-    if (at > 0 && pair.slice(0, at).trim() === name) return pair.slice(at + 1).trim().replace(/^"(.*)"$/, '$1');
-  }
-  return undefined;
 }

@@ -6,12 +6,15 @@ import { SAML_SERVICE_PROVIDER } from '../microkubes.constants.js';
 import { TokenRefusal } from '../security/token-refusal.js';
 import { localPath } from './relay-state.js';
 import type { SamlServiceProvider } from './saml-service-provider.js';
-import { clearedSessionCookie, sessionCookie } from './session-cookie.js';
+import { SamlUnavailableError } from './saml-unavailable.error.js';
+import { clearedCookie, clearedLoginCookie, sessionCookie } from './session-cookie.js';
 
 type Request = IncomingMessage & { body?: unknown; query?: Record<string, unknown>; secure?: boolean };
 type Handler = (request: Request, response: ServerResponse) => Promise<void>;
 
 const MAX_BODY_BYTES = 1_048_576;
+/** What browsers keep of one cookie (name, value and attributes): RFC 6265's minimum. */
+const MAX_COOKIE_BYTES = 4096;
 
 /**
  * The SP's routes under `routePrefix`: `GET metadata`, `POST acs`, `GET login`, `GET logout`.
@@ -44,6 +47,11 @@ export class SamlRoutes implements OnModuleInit {
     for (const [method, path, handler] of routes) {
       adapter[method](path, (request: Request, response: ServerResponse) => {
         handler(request, response).catch((error: unknown) => {
+          if (error instanceof SamlUnavailableError) {
+            this.logger.error(`${method.toUpperCase()} ${path}: ${error.message}: ${(error.cause as Error)?.message ?? error.cause}`);
+            if (!response.headersSent) json(response, 503, 'SAML login is unavailable');
+            return;
+          }
           this.logger.error(`${method.toUpperCase()} ${path} failed: ${(error as Error)?.message ?? error}`);
           if (!response.headersSent) json(response, 500, 'SAML service provider error');
         });
@@ -61,30 +69,44 @@ export class SamlRoutes implements OnModuleInit {
   /** The IdP's HTTP-POST Response: a session cookie and a redirect, or 401 and no session. */
   private async acs(request: Request, response: ServerResponse): Promise<void> {
     const sp = this.sp!;
-    if (request.body === undefined) request.body = await readForm(request);
+    if (request.body === undefined) {
+      const form = await readForm(request);
+      if (!form) {
+        // The rest is not read: the connection goes once the answer is out.
+        response.setHeader('Connection', 'close');
+        return json(response, 413, 'the posted form is larger than 1 MB');
+      }
+      request.body = form;
+    }
     const result = await sp.verifyResponse(request, response);
+    if (result instanceof SamlUnavailableError) throw result;
     if (result instanceof TokenRefusal) {
       this.logger.debug(`Refused a SAML Response: ${result.message}`);
       return json(response, result.kind === 'missing' ? 400 : 401, result.kind === 'missing' ? result.message : `SAML Response refused: ${result.message}`);
     }
     const { cookieName, maxAge } = sp.options.session;
-    response.setHeader('Set-Cookie', sessionCookie(cookieName, sp.sessions.seal(result), maxAge, this.secure(request)));
+    const secure = sp.isSecure(request);
+    const cookie = sessionCookie(cookieName, sp.sessions.seal(result), maxAge, secure);
+    if (Buffer.byteLength(cookie) > MAX_COOKIE_BYTES) {
+      // A browser would drop it, and every page would go back to the IdP.
+      this.logger.warn(`Refused a SAML login of ${result.roles.length} roles: its session cookie would take ${Buffer.byteLength(cookie)} bytes`);
+      return json(response, 401, `SAML Response refused: the session would not fit in a cookie (${result.roles.length} roles)`);
+    }
+    response.setHeader('Set-Cookie', [cookie, clearedLoginCookie(sp.options.loginCookieName, secure)]);
     redirect(response, localPath((request.body as Record<string, unknown>).RelayState));
   }
 
   /** Starts a login by hand: `GET /saml/login?RelayState=/page`. */
   private async login(request: Request, response: ServerResponse): Promise<void> {
-    redirect(response, await this.sp!.loginUrl(localPath(request.query?.RelayState)));
+    const { location, cookie } = await this.sp!.startLogin(localPath(request.query?.RelayState), request);
+    if (cookie) response.setHeader('Set-Cookie', cookie);
+    redirect(response, location);
   }
 
   /** Ends the session here (the cookie), then back to a local page. */
   private async logout(request: Request, response: ServerResponse): Promise<void> {
-    response.setHeader('Set-Cookie', clearedSessionCookie(this.sp!.options.session.cookieName, this.secure(request)));
+    response.setHeader('Set-Cookie', clearedCookie(this.sp!.options.session.cookieName, this.sp!.isSecure(request)));
     redirect(response, localPath(request.query?.RelayState));
-  }
-
-  private secure(request: Request): boolean {
-    return this.sp!.options.session.secure ?? (this.sp!.options.acsUrl.startsWith('https:') || request.secure === true);
   }
 }
 
@@ -102,14 +124,14 @@ function json(response: ServerResponse, status: number, message: string): void {
   response.end(JSON.stringify({ code: status, message }));
 }
 
-/** The form, when the app turned Nest's body parser off. */
-async function readForm(request: Request): Promise<Record<string, string>> {
+/** The form, when the app turned Nest's body parser off; undefined when it is too large. */
+async function readForm(request: Request): Promise<Record<string, string> | undefined> {
   if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '')) return {};
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return {};
+    if (size > MAX_BODY_BYTES) return undefined;
     chunks.push(chunk as Buffer);
   }
   return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));

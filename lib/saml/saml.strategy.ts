@@ -1,11 +1,17 @@
 import { ValidateInResponseTo, type CacheProvider, type Profile } from '@node-saml/node-saml';
-import { Strategy, type PassportSamlConfig, type VerifyWithoutRequest } from '@node-saml/passport-saml';
+import { Strategy, type PassportSamlConfig, type VerifyWithRequest } from '@node-saml/passport-saml';
 import { PassportStrategy } from '@nestjs/passport';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ResolvedSamlOptions } from '../config/resolved-saml-options.js';
 import type { SamlRequestIdStore } from '../microkubes-options.interface.js';
 import { TokenRefusal } from '../security/token-refusal.js';
+import { pendingLogins } from './session-cookie.js';
 import { checkAddressedTo, sessionFromProfile } from './saml-profile.js';
 import type { SamlSessionPayload } from './saml-session.js';
+import { SamlUnavailableError } from './saml-unavailable.error.js';
+import { strictResponseXml } from './saml-xml.js';
 
 export const SAML_STRATEGY = 'microkubes-saml';
 
@@ -24,11 +30,14 @@ export interface SamlKeys {
  * `microkubes-saml`: @node-saml/passport-saml's strategy, with the platform's secure settings.
  * It validates the IdP's HTTP-POST Response (both signatures by default, InResponseTo always,
  * audience, time conditions) and adds what node-saml leaves to its caller: the assertion's
- * Issuer, the Response's Destination and the Recipient must be ours, and a request id is used at
- * most once. Success gives the session to seal into the cookie.
+ * Issuer, the Response's Destination and the Recipient must be ours, the login must have been
+ * started by this browser (the login cookie), and a request id is used at most once. Success
+ * gives the session to seal into the cookie.
  */
 export class MicrokubesSamlStrategy extends PassportStrategy(Strategy, SAML_STRATEGY) {
   readonly strategyName = SAML_STRATEGY;
+  /** The id of the AuthnRequest being built, chosen by loginUrl(), so that it can be bound to the browser. */
+  private readonly nextRequestId = new AsyncLocalStorage<string>();
 
   constructor(
     private readonly options: ResolvedSamlOptions,
@@ -56,30 +65,42 @@ export class MicrokubesSamlStrategy extends PassportStrategy(Strategy, SAML_STRA
       // The platform's IdP issues transient, empty NameIDs and asks for no particular context.
       identifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
       disableRequestedAuthnContext: true,
+      generateUniqueId: () => this.nextRequestId.getStore() ?? newRequestId(),
+      passReqToCallback: true,
     };
     // The mixin appends the verify callback that calls validate().
-    super(...([config] as unknown as [PassportSamlConfig, VerifyWithoutRequest]));
+    super(...([config] as unknown as [PassportSamlConfig, VerifyWithRequest]));
   }
 
-  /** Only an HTTP-POST Response is taken; anything else (a login, a logout request) is not ours to run. */
+  /**
+   * Only a well-formed HTTP-POST Response is taken. passport-saml would start a login for an empty
+   * one and run a posted SAMLRequest (logout); neither is ours to run at the ACS.
+   */
   override authenticate(request: SamlRequest, options: SamlAuthenticateOptions): void {
     const body = request.body as Record<string, unknown> | undefined;
     const query = request.query as Record<string, unknown> | undefined;
-    if (typeof body?.SAMLResponse !== 'string' || query?.SAMLResponse !== undefined || query?.SAMLRequest !== undefined) {
+    const samlResponse = body?.SAMLResponse;
+    if (typeof samlResponse !== 'string' || !/^[A-Za-z0-9+/=\s]+$/.test(samlResponse) || body?.SAMLRequest !== undefined || query?.SAMLResponse !== undefined || query?.SAMLRequest !== undefined) {
       return this.fail(new TokenRefusal('no SAMLResponse was posted', 'missing'), 400);
     }
+    const checked = strictResponseXml(samlResponse);
+    if ('problem' in checked) return this.fail(new TokenRefusal(checked.problem), 401);
     super.authenticate(request, { ...options, session: false });
   }
 
   /** After node-saml's checks: ours, then the session. A refusal goes to passport's fail(). */
-  async validate(profile: Profile | null): Promise<SamlSessionPayload | [false, TokenRefusal]> {
+  async validate(request: { headers: IncomingHttpHeaders }, profile: Profile | null): Promise<SamlSessionPayload | [false, TokenRefusal]> {
     if (!profile) return [false, new TokenRefusal('no assertion in the Response')];
     if (profile.issuer !== this.options.idpEntityId) return [false, new TokenRefusal('assertion Issuer is not the configured IdP')];
     const misaddressed = checkAddressedTo(profile, this.options.acsUrl);
     if (misaddressed) return [false, new TokenRefusal(misaddressed)];
-    const inResponseTo = typeof profile.inResponseTo === 'string' ? profile.inResponseTo : undefined;
+    const inResponseTo = typeof profile.inResponseTo === 'string' ? profile.inResponseTo : '';
+    // Login CSRF: a Response to someone else's AuthnRequest, posted from this browser.
+    if (this.options.bindLoginToBrowser && !pendingLogins(request.headers.cookie, this.options.loginCookieName).includes(inResponseTo)) {
+      return [false, new TokenRefusal('this browser did not start that login (no matching login cookie)')];
+    }
     // Atomic: of two concurrent posts of one Response, one logs in.
-    if (!inResponseTo || !(await this.requestIds.take(inResponseTo))) {
+    if (!inResponseTo || !(await unavailableOnError(this.requestIds.take(inResponseTo)))) {
       return [false, new TokenRefusal('InResponseTo was already used')];
     }
     const now = Math.floor(Date.now() / 1000);
@@ -87,11 +108,13 @@ export class MicrokubesSamlStrategy extends PassportStrategy(Strategy, SAML_STRA
     return typeof session === 'string' ? [false, new TokenRefusal(session)] : session;
   }
 
-  /** The IdP's SSO URL with a signed HTTP-Redirect AuthnRequest; its id waits in the request-id store. */
-  loginUrl(relayState: string): Promise<string> {
+  /** A signed HTTP-Redirect AuthnRequest to the IdP's SSO URL, and its id, which waits in the request-id store. */
+  async loginUrl(relayState: string): Promise<{ url: string; requestId: string }> {
     const saml = this._saml;
     if (!saml) throw new Error('the SAML provider is not set up');
-    return saml.getAuthorizeUrlAsync(relayState, undefined, {});
+    const requestId = newRequestId();
+    const url = await this.nextRequestId.run(requestId, () => saml.getAuthorizeUrlAsync(relayState, undefined, {}));
+    return { url, requestId };
   }
 
   /** The SP's metadata XML, signed with its key. */
@@ -100,18 +123,29 @@ export class MicrokubesSamlStrategy extends PassportStrategy(Strategy, SAML_STRA
   }
 }
 
+/** 128 random bits, as SAML ids must be unguessable; also a valid cookie value. */
+function newRequestId(): string {
+  return `_${randomBytes(16).toString('hex')}`;
+}
+
 /**
  * node-saml's cache over our store. An id is taken (atomically) in `validate`, once the Response
  * is fully verified; node-saml's own removal comes after its look-up, so two concurrent replays
- * could both pass it, and it is left out.
+ * could both pass it, and it is left out. A failing store answers 503, never its own error text.
  */
 function cacheProviderOver(store: SamlRequestIdStore, ttlMs: number): CacheProvider {
   return {
     saveAsync: async (key, value) => {
-      await store.save(key, value, ttlMs);
+      await unavailableOnError(store.save(key, value, ttlMs));
       return { value, createdAt: Date.now() };
     },
-    getAsync: (key) => store.get(key),
+    getAsync: (key) => unavailableOnError(store.get(key)),
     removeAsync: async () => null,
   };
+}
+
+function unavailableOnError<T>(operation: Promise<T>): Promise<T> {
+  return operation.catch((error: unknown) => {
+    throw new SamlUnavailableError(error);
+  });
 }

@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, RequestMethod, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger, RequestMethod, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { AclPolicyEnforcer } from '../acl/acl-policy.enforcer.js';
 import { SKIP_ACL_KEY } from '../acl/skip-acl.decorator.js';
 import { Auth } from '../auth/auth.js';
@@ -20,6 +20,7 @@ interface HttpRequest {
   method: string;
   url: string;
   originalUrl?: string;
+  secure?: boolean;
   params?: Record<string, unknown>;
   user?: unknown;
 }
@@ -84,14 +85,27 @@ export class MicrokubesAuthGuard implements CanActivate {
     const refusal = result ?? { kind: 'invalid', message: 'authentication failed', scopes: [] };
     if (this.saml?.wantsLogin(request, this.tokenHeaders)) {
       // A browser: to the IdP, and back to this page after login.
-      const location = await this.saml.loginUrl(request.originalUrl ?? request.url);
       this.logger.debug(`Sent ${request.method} ${path} to the SAML IdP: ${refusal.message}`);
-      this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'Location', location);
-      throw new SamlLoginRedirect();
+      await this.redirectToIdp(this.saml, request, http.getResponse<ServerResponse>());
     }
     this.logger.debug(`Refused ${request.method} ${path}: ${refusal.message}`);
     this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'WWW-Authenticate', this.challenge(refusal));
     throw new SecurityException(refusal.kind === 'insufficient_scope' ? 403 : 401, refusal.message);
+  }
+
+  /** 302 to the IdP, with the login cookie; 503 when a login cannot be started (the store failed). */
+  private async redirectToIdp(saml: SamlServiceProvider, request: HttpRequest, response: ServerResponse): Promise<never> {
+    let login: { location: string; cookie?: string };
+    try {
+      login = await saml.startLogin(request.originalUrl ?? request.url, request);
+    } catch (error) {
+      this.logger.error(`Cannot start a SAML login: ${(error as Error).message}: ${((error as Error).cause as Error)?.message ?? ''}`);
+      throw new HttpException({ code: 503, message: 'SAML login is unavailable' }, 503);
+    }
+    response.setHeader('Location', login.location);
+    // After any cookie the app set on this response already.
+    if (login.cookie) response.appendHeader('Set-Cookie', login.cookie);
+    throw new SamlLoginRedirect();
   }
 
   /**

@@ -1,10 +1,10 @@
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import { createPrivateKey } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SamlSessionCodec } from '../../lib/saml/saml-session.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { startSamlApp, type SamlApp } from '../support/saml-app.js';
-import { cookieOf, fixture, postResponse, readLoginRedirect, TestIdp, type ResponseFields } from '../support/saml-idp.js';
+import { cookieOf, fixture, LoginBrowsers, postResponse, sessionCookieName, TestIdp, type ResponseFields } from '../support/saml-idp.js';
 import { getJson } from '../support/test-app.js';
 
 const IDP = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
@@ -42,10 +42,13 @@ describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: att
     keys?.remove();
   });
 
+  /** The attacker's browser: it starts its logins, and posts the Responses, with its login cookie. */
+  const browser = new LoginBrowsers();
+  const post = (xml: string, relayState?: string) => browser.post(app.acsUrl, xml, relayState);
+
   /** A fresh AuthnRequest of the SP, as a browser starts a login. */
   async function newRequestId(): Promise<string> {
-    const response = await fetch(`${app.url}/saml/login?RelayState=/page`, { redirect: 'manual' });
-    return readLoginRedirect(response.headers.get('location') ?? '').id;
+    return (await browser.start(`${app.url}/saml/login?RelayState=/page`)).request.id;
   }
 
   /** What the attacker's own login would give: a valid Response for this SP (user "mallory"). */
@@ -63,7 +66,7 @@ describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: att
   }
 
   async function expectRefused(xml: string, reason?: RegExp) {
-    const response = await postResponse(app.acsUrl, xml, '/page');
+    const response = await post(xml, '/page');
     const body = await response.json();
     expect(response.status).toBe(401);
     expect(response.headers.getSetCookie()).toEqual([]);
@@ -71,7 +74,7 @@ describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: att
   }
 
   it('accepts a valid Response (the control case)', async () => {
-    const response = await postResponse(app.acsUrl, idp.signedResponse(await fields()), '/page');
+    const response = await post(idp.signedResponse(await fields()), '/page');
     expect(response.status).toBe(302);
     const hello = await getJson(`${app.url}/hello`, { headers: { cookie: cookieOf(response) ?? '' } });
     expect(hello.body.auth).toMatchObject({ userId: 'mallory-id', username: 'mallory@example.com', roles: ['user'] });
@@ -166,7 +169,7 @@ describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: att
       value.appendChild(doc.createTextNode('jane@example.com'));
       value.appendChild(doc.createComment(''));
       value.appendChild(doc.createTextNode('.mallory.test'));
-      const response = await postResponse(app.acsUrl, serialize(doc), '/page');
+      const response = await post(serialize(doc), '/page');
       if (response.status === 302) {
         const hello = await getJson(`${app.url}/hello`, { headers: { cookie: cookieOf(response) ?? '' } });
         expect(hello.body.auth.username).toBe('jane@example.com.mallory.test');
@@ -178,13 +181,13 @@ describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: att
 
   it('refuses a replayed Response', async () => {
     const xml = idp.signedResponse(await fields());
-    expect((await postResponse(app.acsUrl, xml, '/page')).status).toBe(302);
+    expect((await post(xml, '/page')).status).toBe(302);
     await expectRefused(xml, /InResponseTo/);
   });
 
   it('lets one of ten concurrent posts of one Response through', async () => {
     const xml = idp.signedResponse(await fields());
-    const statuses = await Promise.all(Array.from({ length: 10 }, () => postResponse(app.acsUrl, xml, '/page').then((r) => r.status)));
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => post(xml, '/page').then((r) => r.status)));
     expect(statuses.filter((status) => status === 302)).toHaveLength(1);
     expect(statuses.filter((status) => status === 401)).toHaveLength(9);
   });
@@ -222,7 +225,6 @@ describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: att
   });
 
   it.each([
-    ['not base64', '!!!'],
     ['not XML', Buffer.from('hello').toString('base64')],
     ['an empty document', Buffer.from('<x/>').toString('base64')],
     ['a billion laughs', Buffer.from('<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><x>&b;</x>').toString('base64')],
@@ -232,15 +234,58 @@ describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: att
     expect(response.headers.getSetCookie()).toEqual([]);
   });
 
-  it('answers 400 to a post without SAMLResponse', async () => {
-    const response = await fetch(app.acsUrl, { method: 'POST', body: new URLSearchParams({ RelayState: '/' }), redirect: 'manual' });
+  it.each([
+    ['no SAMLResponse', '', { RelayState: '/' }],
+    ['an empty SAMLResponse (passport-saml would start a login)', '', { SAMLResponse: '', RelayState: 'http://evil.test/' }],
+    ['a SAMLResponse that is not base64', '', { SAMLResponse: '!!!' }],
+    ['a SAMLRequest (logout) besides it', '', { SAMLResponse: 'PHgvPg==', SAMLRequest: 'PHgvPg==' }],
+    ['a SAMLResponse in the query string', '?SAMLResponse=PHgvPg==', { SAMLResponse: 'PHgvPg==' }],
+  ])('answers 400 to a post with %s, and starts nothing', async (_name, query, form) => {
+    const response = await fetch(`${app.acsUrl}${query}`, { method: 'POST', body: new URLSearchParams(form), redirect: 'manual' });
     expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    expect(response.headers.getSetCookie()).toEqual([]);
   });
 
-  it.each(['http://evil.test/', '//evil.test/x', '/\\evil.test', 'https:evil.test', 'javascript:alert(1)', '/%0d%0aSet-Cookie:x=1', ' /page'])(
+  it('refuses a Response to a login that another browser started (login CSRF)', async () => {
+    // Mallory starts a login in her browser and keeps the IdP's Response...
+    const xml = idp.signedResponse(await fields());
+    // ...then has the victim's browser post it: without her login cookie, or with the victim's own.
+    expect((await postResponse(app.acsUrl, xml, '/page')).status).toBe(401);
+    const victim = await fetch(`${app.url}/saml/login`, { redirect: 'manual' });
+    const victimCookie = victim.headers.getSetCookie()[0]?.split(';')[0];
+    const response = await postResponse(app.acsUrl, xml, '/page', victimCookie);
+    expect(response.status).toBe(401);
+    expect((await response.json()).message).toMatch(/this browser did not start that login/);
+    expect(response.headers.getSetCookie()).toEqual([]);
+    // Her own browser still can: the id was not used up.
+    expect((await post(xml, '/page')).status).toBe(302);
+  });
+
+  it('refuses a Response with a DOCTYPE, and prints nothing of a posted document', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    const error = vi.spyOn(console, 'error');
+    try {
+      const signed = idp.signedResponse(await fields());
+      await expectRefused(`<!DOCTYPE samlp:Response>${signed}`, /DOCTYPE/);
+      await expectRefused(signed.replace('Version="2.0"', 'Version="2.0" Evil=MALLORY-WAS-HERE'), /well-formed/);
+      const printed = [...warn.mock.calls, ...error.mock.calls].flat().join(' ');
+      expect(printed).not.toContain('MALLORY');
+    } finally {
+      warn.mockRestore();
+      error.mockRestore();
+    }
+  });
+
+  it('refuses a login whose session would not fit in a cookie, rather than loop through the IdP', async () => {
+    const roles = Array.from({ length: 150 }, (_, i) => `role-with-a-long-name-${i}`);
+    await expectRefused(idp.signedResponse(await fields({ roles })), /would not fit in a cookie \(150 roles\)/);
+  });
+
+  it.each(['http://evil.test/', '//evil.test/x', '/\\evil.test', 'https:evil.test', 'javascript:alert(1)', '/%0d%0aSet-Cookie:x=1', ' /page', '/.//evil.test', '/..//evil.test', '/%2e//evil.test', '/a/..//evil.test/x'])(
     'sends an absolute or odd RelayState %j to / (no open redirect)',
     async (relayState) => {
-      const response = await postResponse(app.acsUrl, idp.signedResponse(await fields()), relayState);
+      const response = await post(idp.signedResponse(await fields()), relayState);
       expect(response.status).toBe(302);
       const location = response.headers.get('location');
       expect(location === '/' || location === relayState).toBe(true);
@@ -250,7 +295,7 @@ describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: att
 
   describe('the session cookie', () => {
     async function session(): Promise<string> {
-      const response = await postResponse(app.acsUrl, idp.signedResponse(await fields()), '/page');
+      const response = await post(idp.signedResponse(await fields()), '/page');
       return cookieOf(response) ?? '';
     }
     const hello = (cookie: string) => getJson(`${app.url}/hello`, { headers: { cookie } });
@@ -271,29 +316,29 @@ describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: att
       const codec = SamlSessionCodec.fromPrivateKey(createPrivateKey(fixture('service.key')), app.entityId);
       const now = Math.floor(Date.now() / 1000);
       const expired = codec.seal({ userId: 'u', username: 'jane@example.com', roles: ['admin'], iss: IDP.entityId, iat: now - 7200, exp: now - 1 });
-      const response = await hello(`microkubes_saml=${expired}`);
+      const response = await hello(`${sessionCookieName(app.entityId)}=${expired}`);
       expect(response.status).toBe(401);
       expect(response.body.message).toMatch(/session expired/);
       const fresh = codec.seal({ userId: 'u', username: 'jane@example.com', roles: ['admin'], iss: IDP.entityId, iat: now, exp: now + 60 });
-      expect((await hello(`microkubes_saml=${fresh}`)).status).toBe(200);
+      expect((await hello(`${sessionCookieName(app.entityId)}=${fresh}`)).status).toBe(200);
     });
 
     it('of another SP (another entity id) is refused', async () => {
       const codec = SamlSessionCodec.fromPrivateKey(createPrivateKey(fixture('service.key')), 'http://other-sp.test/saml/metadata');
       const now = Math.floor(Date.now() / 1000);
       const foreign = codec.seal({ userId: 'u', username: 'jane@example.com', roles: ['admin'], iss: IDP.entityId, iat: now, exp: now + 60 });
-      expect((await hello(`microkubes_saml=${foreign}`)).status).toBe(401);
+      expect((await hello(`${sessionCookieName(app.entityId)}=${foreign}`)).status).toBe(401);
     });
 
     it('forged from random bytes is refused', async () => {
-      expect((await hello(`microkubes_saml=${Buffer.alloc(80, 1).toString('base64url')}`)).status).toBe(401);
-      expect((await hello('microkubes_saml=')).status).toBe(401);
+      expect((await hello(`${sessionCookieName(app.entityId)}=${Buffer.alloc(80, 1).toString('base64url')}`)).status).toBe(401);
+      expect((await hello(`${sessionCookieName(app.entityId)}=`)).status).toBe(401);
     });
 
     it('keeps 40 users apart under concurrent requests', async () => {
       const users = await Promise.all(
         Array.from({ length: 40 }, async (_, i) => {
-          const response = await postResponse(app.acsUrl, idp.signedResponse(await fields({ uid: `u${i}`, username: `user${i}@example.com`, roles: [`role${i}`] })), '/page');
+          const response = await post(idp.signedResponse(await fields({ uid: `u${i}`, username: `user${i}@example.com`, roles: [`role${i}`] })), '/page');
           return { i, cookie: cookieOf(response) ?? '' };
         }),
       );

@@ -4,6 +4,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { samlSpUrls, startSamlAppOnPort, type SamlApp } from '../support/saml-app.js';
+import { sessionCookieName } from '../support/saml-idp.js';
 import { SIMPLESAMLPHP_USER, startSimpleSamlPhp, type SimpleSamlPhpIdp } from '../support/simplesamlphp.js';
 import { freePort } from '../support/test-app.js';
 
@@ -19,7 +20,6 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const COOKIE = 'microkubes_saml';
 
 /**
  * The whole login in a browser: headless Chromium, the SP in a Nest app, and a real IdP,
@@ -102,7 +102,7 @@ describe('SAML login in a real browser, against SimpleSAMLphp', () => {
       expect(await page.textContent('#roles')).toBe(SIMPLESAMLPHP_USER.eduPersonAffiliation.join(','));
       expect(await page.textContent('#user-id')).toBe(SIMPLESAMLPHP_USER.uid);
 
-      const session = (await context.cookies(app!.url)).find((cookie) => cookie.name === COOKIE);
+      const session = (await context.cookies(app!.url)).find((cookie) => cookie.name === sessionCookieName(app!.entityId));
       expect(session).toMatchObject({ httpOnly: true });
 
       mkdirSync(ARTIFACTS, { recursive: true });
@@ -124,13 +124,13 @@ describe('SAML login in a real browser, against SimpleSAMLphp', () => {
       expect(page.url().startsWith(`${idp!.url}/module.php/core/loginuserpass.php?`)).toBe(true);
       await expect.poll(() => page.getByText('Incorrect username or password').count()).toBe(1);
       expect(toSp).toEqual([`GET ${app!.url}/page`]);
-      expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain(COOKIE);
+      expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain(sessionCookieName(app!.entityId));
 
       // Asked again, the SP still has no session: off to the IdP once more.
       const again = await page.goto(`${app!.url}/page`);
       expect(again?.url().startsWith(`${idp!.url}/module.php/core/loginuserpass.php?`)).toBe(true);
       expect(toSp.filter((line) => line.endsWith('/saml/acs'))).toEqual([]);
-      expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain(COOKIE);
+      expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain(sessionCookieName(app!.entityId));
     });
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson } from '../support/test-app.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { cookieOf, postResponse, readLoginRedirect, TestIdp } from '../support/saml-idp.js';
+import { cookieOf, LoginBrowsers, readLoginRedirect, sessionCookieName, TestIdp } from '../support/saml-idp.js';
 import { startSamlApp, type SamlApp } from '../support/saml-app.js';
 
 const IDP = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
@@ -11,6 +11,7 @@ describe('SAML login, against an IdP that signs as the platform does', () => {
   let keys: PlatformKeys;
   let app: SamlApp;
   const idp = new TestIdp(IDP.entityId);
+  const browsers = new LoginBrowsers();
 
   beforeAll(async () => {
     keys = platformKeysDir();
@@ -23,9 +24,8 @@ describe('SAML login, against an IdP that signs as the platform does', () => {
 
   /** A login as the browser walks it, up to the ACS's answer. */
   async function login(path = '/page', fields: { roles?: string[] } = {}) {
-    const start = await fetch(`${app.url}${path}`, { headers: html, redirect: 'manual' });
+    const { request, response: start } = await browsers.start(`${app.url}${path}`, { headers: html });
     expect(start.status).toBe(302);
-    const request = readLoginRedirect(start.headers.get('location') ?? '');
     const xml = idp.signedResponse({
       inResponseTo: request.id,
       destination: app.acsUrl,
@@ -35,7 +35,7 @@ describe('SAML login, against an IdP that signs as the platform does', () => {
       username: 'jane@example.com',
       roles: fields.roles ?? ['user', 'admin'],
     });
-    return { request, acs: await postResponse(app.acsUrl, xml, request.relayState ?? undefined) };
+    return { request, acs: await browsers.post(app.acsUrl, xml, request.relayState ?? undefined) };
   }
 
   it('sends a browser without a session to the IdP, with the page as RelayState and a signed AuthnRequest', async () => {
@@ -58,7 +58,10 @@ describe('SAML login, against an IdP that signs as the platform does', () => {
     expect(acs.status).toBe(302);
     expect(acs.headers.get('location')).toBe('/page?tab=2');
     const setCookie = acs.headers.getSetCookie()[0] ?? '';
-    expect(setCookie).toMatch(/^microkubes_saml=[A-Za-z0-9_-]+; Path=\/; Max-Age=3600; Expires=[^;]+; HttpOnly; SameSite=Lax$/);
+    expect(setCookie.startsWith(`${sessionCookieName(app.entityId)}=`)).toBe(true);
+    expect(setCookie).toMatch(/^microkubes_saml_[0-9a-f]{8}=[A-Za-z0-9_-]+; Path=\/; Max-Age=3600; Expires=[^;]+; HttpOnly; SameSite=Lax$/);
+    // The login is over: its cookie goes.
+    expect(acs.headers.getSetCookie()[1]).toMatch(/^microkubes_saml_[0-9a-f]{8}_login=; Path=\/; Max-Age=0;/);
     const page = await fetch(`${app.url}/page?tab=2`, { headers: { ...html, cookie: cookieOf(acs) ?? '' } });
     expect(page.status).toBe(200);
     const text = await page.text();

@@ -1,17 +1,20 @@
 import { DOMParser } from '@xmldom/xmldom';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import { SignedXml } from 'xml-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SamlSessionCodec } from '../../lib/saml/saml-session.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { jwtIssuerToken } from '../support/platform-tokens.js';
 import { startSamlApp, type SamlApp } from '../support/saml-app.js';
-import { cookieOf, fixture, postResponse, readLoginRedirect, TestIdp, type ResponseFields } from '../support/saml-idp.js';
+import { cookieOf, fixture, LoginBrowsers, postResponse, sessionCookieName, TestIdp, type ResponseFields } from '../support/saml-idp.js';
 import { getJson } from '../support/test-app.js';
 
 const IDP = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
 const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+/** The AuthnRequest XML of a login redirect. */
+const inflated = (location: string) => inflateRawSync(Buffer.from(new URL(location).searchParams.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
 const html = { accept: 'text/html' };
 
 let keys: PlatformKeys;
@@ -31,15 +34,18 @@ async function withSamlApp(options: Parameters<typeof startSamlApp>[2], run: (ap
   }
 }
 
+/** The test's browser: starts logins and posts Responses with their login cookies. */
+const browser = new LoginBrowsers();
+const post = (acsUrl: string, xml: string) => browser.post(acsUrl, xml);
+
 async function responseFor(app: SamlApp, idp: TestIdp, overrides: Partial<ResponseFields> = {}, sign = (xml: string) => idp.sign(idp.sign(xml, 'Assertion'), 'Response')) {
-  const start = await fetch(`${app.url}/saml/login`, { redirect: 'manual' });
-  const { id } = readLoginRedirect(start.headers.get('location') ?? '');
+  const { id } = (await browser.start(`${app.url}/saml/login`)).request;
   return sign(idp.responseXml({ inResponseTo: id, destination: app.acsUrl, recipient: app.acsUrl, audience: app.entityId, uid: 'u1', username: 'jane@example.com', roles: ['user'], ...overrides }));
 }
 
 describe('SAML start-up', () => {
   it('fails on Fastify, saying that SAML needs Express', async () => {
-    await expect(startSamlApp(keys.dir, IDP, {}, 'fastify')).rejects.toThrow(
+    await expect(startSamlApp(keys.dir, IDP, {}, { platform: 'fastify' })).rejects.toThrow(
       'Invalid MicrokubesModule option "security.saml": needs the Express adapter (@nestjs/platform-express); this app runs on fastify',
     );
   });
@@ -70,16 +76,16 @@ describe('the IdP certificate', () => {
     ['a file', new URL('../fixtures/idp.cert', import.meta.url).pathname],
   ])('given as %s, is the only one trusted', async (_how, idpCert) => {
     await withSamlApp({ idpCert }, async (app) => {
-      expect((await postResponse(app.acsUrl, await responseFor(app, idpSigner))).status).toBe(302);
-      expect((await postResponse(app.acsUrl, await responseFor(app, sharedSigner))).status).toBe(401);
+      expect((await post(app.acsUrl, await responseFor(app, idpSigner))).status).toBe(302);
+      expect((await post(app.acsUrl, await responseFor(app, sharedSigner))).status).toBe(401);
     });
   });
 
   it('defaults to the shared service.cert, with a warning', async () => {
     await withSamlApp({ idpCert: undefined }, async (app) => {
       expect(app.logger.lines.some((line) => line.includes('security.saml.idpCert is not set'))).toBe(true);
-      expect((await postResponse(app.acsUrl, await responseFor(app, sharedSigner))).status).toBe(302);
-      expect((await postResponse(app.acsUrl, await responseFor(app, idpSigner))).status).toBe(401);
+      expect((await post(app.acsUrl, await responseFor(app, sharedSigner))).status).toBe(302);
+      expect((await post(app.acsUrl, await responseFor(app, idpSigner))).status).toBe(401);
     });
   });
 });
@@ -111,9 +117,40 @@ describe('SAML routes and options', () => {
       const response = await fetch(`${app.url}/saml/logout?RelayState=/bye`, { redirect: 'manual' });
       expect(response.status).toBe(302);
       expect(response.headers.get('location')).toBe('/bye');
-      expect(response.headers.getSetCookie()[0]).toMatch(/^microkubes_saml=; Path=\/; Max-Age=0;/);
+      expect(response.headers.getSetCookie()[0]?.startsWith(`${sessionCookieName(app.entityId)}=; Path=/; Max-Age=0;`)).toBe(true);
       const absolute = await fetch(`${app.url}/saml/logout?RelayState=https://evil.test`, { redirect: 'manual' });
       expect(absolute.headers.get('location')).toBe('/');
+    });
+  });
+
+  it('works behind a global prefix: the page comes back with it', async () => {
+    const app = await startSamlApp(keys.dir, IDP, {}, { globalPrefix: 'api' });
+    try {
+      const { request } = await browser.start(`${app.url}/api/page?x=1`, { headers: html });
+      expect(request.relayState).toBe('/api/page?x=1');
+      const xml = idp.signedResponse({ inResponseTo: request.id, destination: app.acsUrl, recipient: app.acsUrl, audience: app.entityId, uid: 'u1', username: 'jane@example.com' });
+      const acs = await browser.post(app.acsUrl, xml, request.relayState ?? undefined);
+      expect(acs.headers.get('location')).toBe('/api/page?x=1');
+      expect((await fetch(`${app.url}/api/page?x=1`, { headers: { cookie: cookieOf(acs) ?? '' } })).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('reads the posted form itself when the app turned the body parser off', async () => {
+    const app = await startSamlApp(keys.dir, IDP, {}, { bodyParser: false });
+    try {
+      expect((await post(app.acsUrl, await responseFor(app, idp))).status).toBe(302);
+      const huge = await fetch(app.acsUrl, { method: 'POST', body: `SAMLResponse=${'A'.repeat(2 * 1024 * 1024)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(huge.status).toBe(413);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('sends a browser\'s HEAD to the IdP too', async () => {
+    await withSamlApp({}, async (app) => {
+      expect((await fetch(`${app.url}/page`, { method: 'HEAD', headers: html, redirect: 'manual' })).status).toBe(302);
     });
   });
 
@@ -150,7 +187,7 @@ describe('SAML routes and options', () => {
     const oldSecret = 'o'.repeat(32);
     const newSecret = 'n'.repeat(32);
     await withSamlApp({ session: { secret: [newSecret, oldSecret], maxAge: 120, secure: true, cookieName: 'sso' } }, async (app) => {
-      const response = await postResponse(app.acsUrl, await responseFor(app, idp));
+      const response = await post(app.acsUrl, await responseFor(app, idp));
       expect(response.headers.getSetCookie()[0]).toMatch(/^sso=[\w-]+; Path=\/; Max-Age=120; Expires=[^;]+; HttpOnly; SameSite=Lax; Secure$/);
       const value = (cookieOf(response, 'sso') ?? '').split('=')[1] ?? '';
       expect(SamlSessionCodec.fromSecrets([Buffer.from(newSecret)], app.entityId).open(value)).toMatchObject({ username: 'jane@example.com' });
@@ -162,28 +199,84 @@ describe('SAML routes and options', () => {
 
   it('sets Secure when the ACS URL is https (TLS ended before the service)', async () => {
     await withSamlApp({ acsUrl: 'https://sp.example.com/saml/acs' }, async (app) => {
-      const response = await postResponse(`${app.url}/saml/acs`, await responseFor(app, idp));
+      const response = await post(`${app.url}/saml/acs`, await responseFor(app, idp));
       expect(response.status).toBe(302);
       expect(response.headers.getSetCookie()[0]).toMatch(/; Secure$/);
+    });
+  });
+
+  it('binds a login to its browser with a login cookie: SameSite=Lax on http, None and Secure behind https', async () => {
+    await withSamlApp({}, async (app) => {
+      const { response } = await browser.start(`${app.url}/saml/login`);
+      expect(response.headers.getSetCookie()[0]).toMatch(/^microkubes_saml_[0-9a-f]{8}_login=_[0-9a-f]{32}; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/);
+    });
+    await withSamlApp({ acsUrl: 'https://sp.example.com/saml/acs' }, async (app) => {
+      const { response } = await browser.start(`${app.url}/saml/login`);
+      expect(response.headers.getSetCookie()[0]).toMatch(/; HttpOnly; SameSite=None; Secure$/);
+    });
+  });
+
+  it('keeps the last four logins of a browser (tabs), newest first', async () => {
+    await withSamlApp({}, async (app) => {
+      let cookie = '';
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const response = await fetch(`${app.url}/saml/login`, { redirect: 'manual', headers: { cookie } });
+        cookie = response.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+        ids.unshift(/ID="([^"]+)"/.exec(inflated(response.headers.get('location') ?? ''))?.[1] ?? '');
+      }
+      expect(cookie.split('=')[1]).toBe(ids.slice(0, 4).join('.'));
+    });
+  });
+
+  it('takes a Response from any browser with bindLoginToBrowser: false', async () => {
+    await withSamlApp({ bindLoginToBrowser: false }, async (app) => {
+      const { response } = await browser.start(`${app.url}/saml/login`);
+      expect(response.headers.getSetCookie()).toEqual([]);
+      expect((await postResponse(app.acsUrl, await responseFor(app, idp))).status).toBe(302);
+    });
+  });
+
+  it('answers 503, without the store\'s words, when the request-id store fails', async () => {
+    const failing = {
+      save: async () => { throw new Error('ECONNREFUSED 10.0.0.7:6379'); },
+      get: async () => { throw new Error('ECONNREFUSED 10.0.0.7:6379'); },
+      take: async () => { throw new Error('ECONNREFUSED 10.0.0.7:6379'); },
+    };
+    await withSamlApp({ requestIdStore: failing }, async (app) => {
+      for (const url of [`${app.url}/page`, `${app.url}/saml/login`]) {
+        const response = await getJson(url, { headers: html, redirect: 'manual' });
+        expect(response.status).toBe(503);
+        expect(response.body).toEqual({ code: 503, message: 'SAML login is unavailable' });
+      }
+      expect(app.logger.lines.some((line) => line.includes('ECONNREFUSED 10.0.0.7:6379'))).toBe(true);
+    });
+    // The store fails between the login and the Response.
+    const ids = new Map<string, string>();
+    const failsLater = { ...failing, save: async (id: string, value: string) => void ids.set(id, value) };
+    await withSamlApp({ requestIdStore: failsLater }, async (app) => {
+      const response = await post(app.acsUrl, await responseFor(app, idp));
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ code: 503, message: 'SAML login is unavailable' });
     });
   });
 
   it('allows clockSkew seconds past NotOnOrAfter (default 30), and no more', async () => {
     const late = { issuedAt: new Date(Date.now() - 110_000) };
     await withSamlApp({}, async (app) => {
-      expect((await postResponse(app.acsUrl, await responseFor(app, idp, late))).status).toBe(302);
+      expect((await post(app.acsUrl, await responseFor(app, idp, late))).status).toBe(302);
     });
     await withSamlApp({ clockSkew: 0 }, async (app) => {
-      expect((await postResponse(app.acsUrl, await responseFor(app, idp, late))).status).toBe(401);
+      expect((await post(app.acsUrl, await responseFor(app, idp, late))).status).toBe(401);
     });
   });
 
   it('accepts an unsigned Response around a signed Assertion only with requireSignedResponse: false', async () => {
     await withSamlApp({ requireSignedResponse: false }, async (app) => {
       const assertionOnly = (xml: string) => idp.sign(xml, 'Assertion');
-      expect((await postResponse(app.acsUrl, await responseFor(app, idp, {}, assertionOnly))).status).toBe(302);
+      expect((await post(app.acsUrl, await responseFor(app, idp, {}, assertionOnly))).status).toBe(302);
       const unsigned = (xml: string) => xml;
-      expect((await postResponse(app.acsUrl, await responseFor(app, idp, {}, unsigned))).status).toBe(401);
+      expect((await post(app.acsUrl, await responseFor(app, idp, {}, unsigned))).status).toBe(401);
     });
   });
 });

@@ -6,7 +6,7 @@ import { RedisRequestIdStore } from '../../lib/saml/redis-request-id.store.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { startSamlApp, type SamlApp } from '../support/saml-app.js';
-import { postResponse, readLoginRedirect, TestIdp } from '../support/saml-idp.js';
+import { LoginBrowsers, TestIdp } from '../support/saml-idp.js';
 
 const IDP = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
 
@@ -47,9 +47,11 @@ describe.each(Object.keys(CLIENTS) as Array<keyof typeof CLIENTS>)('request ids 
     return [first, second];
   }
 
+  /** One browser; its login cookie names the service (one entity id), so it reaches every replica. */
+  const browser = new LoginBrowsers();
+
   async function loginStartedAt(app: SamlApp, acsUrl: string, entityId: string): Promise<string> {
-    const start = await fetch(`${app.url}/saml/login?RelayState=/page`, { redirect: 'manual' });
-    const { id } = readLoginRedirect(start.headers.get('location') ?? '');
+    const { id } = (await browser.start(`${app.url}/saml/login?RelayState=/page`)).request;
     return idp.signedResponse({ inResponseTo: id, destination: acsUrl, recipient: acsUrl, audience: entityId, uid: 'u1', username: 'jane@example.com', roles: ['user'] });
   }
 
@@ -58,9 +60,9 @@ describe.each(Object.keys(CLIENTS) as Array<keyof typeof CLIENTS>)('request ids 
     try {
       const xml = await loginStartedAt(first, first.acsUrl, first.entityId);
       // The balancer sends the IdP's post to the second replica (its own ACS address).
-      const response = await postResponse(`${second.url}/saml/acs`, xml, '/page');
+      const response = await browser.post(`${second.url}/saml/acs`, xml, '/page');
       expect(response.status).toBe(302);
-      expect(response.headers.getSetCookie()[0]).toMatch(/^microkubes_saml=/);
+      expect(response.headers.getSetCookie()[0]).toMatch(/^microkubes_saml_[0-9a-f]{8}=/);
     } finally {
       await Promise.all([first.close(), second.close()]);
     }
@@ -71,7 +73,7 @@ describe.each(Object.keys(CLIENTS) as Array<keyof typeof CLIENTS>)('request ids 
     try {
       const xml = await loginStartedAt(first, first.acsUrl, first.entityId);
       const statuses = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => postResponse(`${(i % 2 ? first : second).url}/saml/acs`, xml, '/page').then((r) => r.status)),
+        Array.from({ length: 10 }, (_, i) => browser.post(`${(i % 2 ? first : second).url}/saml/acs`, xml, '/page').then((r) => r.status)),
       );
       expect(statuses.filter((status) => status === 302)).toHaveLength(1);
       expect(statuses.filter((status) => status === 401)).toHaveLength(9);
@@ -100,11 +102,11 @@ describe('request ids in memory (the default)', () => {
     const first = await startSamlApp(keys.dir, IDP);
     const second = await startSamlApp(keys.dir, IDP, { entityId: first.entityId, acsUrl: first.acsUrl });
     try {
-      const start = await fetch(`${first.url}/saml/login`, { redirect: 'manual' });
-      const { id } = readLoginRedirect(start.headers.get('location') ?? '');
+      const browser = new LoginBrowsers();
+      const { id } = (await browser.start(`${first.url}/saml/login`)).request;
       const xml = idp.signedResponse({ inResponseTo: id, destination: first.acsUrl, recipient: first.acsUrl, audience: first.entityId, uid: 'u1', username: 'jane@example.com' });
-      expect((await postResponse(`${second.url}/saml/acs`, xml)).status).toBe(401);
-      expect((await postResponse(`${first.url}/saml/acs`, xml)).status).toBe(302);
+      expect((await browser.post(`${second.url}/saml/acs`, xml)).status).toBe(401);
+      expect((await browser.post(`${first.url}/saml/acs`, xml)).status).toBe(302);
     } finally {
       await Promise.all([first.close(), second.close()]);
       keys.remove();

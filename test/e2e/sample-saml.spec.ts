@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { cookieOf, postResponse, readLoginRedirect, TestIdp } from '../support/saml-idp.js';
+import { cookieOf, LoginBrowsers, TestIdp } from '../support/saml-idp.js';
 import { freePort, getJson, startApp, type RunningApp } from '../support/test-app.js';
 
 const IDP = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
@@ -33,15 +33,15 @@ describe('the sample service with SAML_* set', () => {
   });
 
   it('sends a browser from GET /saml/hello to the IdP and greets it there after login', async () => {
-    const start = await fetch(`${base}/saml/hello`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    const browser = new LoginBrowsers();
+    const { request, response: start } = await browser.start(`${base}/saml/hello`, { headers: { accept: 'text/html' } });
     expect(start.status).toBe(302);
-    const request = readLoginRedirect(start.headers.get('location') ?? '');
     expect(request).toMatchObject({ issuer: `${base}/saml/metadata`, acsUrl: `${base}/saml/acs`, relayState: '/saml/hello' });
     const xml = new TestIdp(IDP.entityId).signedResponse({
       inResponseTo: request.id, destination: request.acsUrl, recipient: request.acsUrl, audience: request.issuer,
       uid: 'jane-id', username: 'jane@example.com', roles: ['user'],
     });
-    const acs = await postResponse(request.acsUrl, xml, request.relayState ?? undefined);
+    const acs = await browser.post(request.acsUrl, xml, request.relayState ?? undefined);
     expect(acs.headers.get('location')).toBe('/saml/hello');
     const page = await fetch(`${base}/saml/hello`, { headers: { cookie: cookieOf(acs) ?? '' } });
     expect(await page.text()).toContain('<h1>Hello jane@example.com from NestJS service on Microkubes</h1>');

@@ -26,14 +26,21 @@ export function samlSpUrls(port: number): { url: string; entityId: string; acsUr
   return { url, entityId: `${url}/saml/metadata`, acsUrl: `${url}/saml/acs` };
 }
 
+/** How the Nest app around the SP is made: its adapter, body parser and global prefix. */
+export interface AppSettings {
+  platform?: HttpPlatform;
+  bodyParser?: boolean;
+  globalPrefix?: string;
+}
+
 /** An app with the SAML SP on, at a port known in advance (the ACS URL names it). */
 export async function startSamlApp(
   keysDir: string,
   idp: { entityId: string; ssoUrl: string },
   saml: Partial<SamlSecurityOptions> = {},
-  platform: HttpPlatform = 'express',
+  settings: AppSettings = {},
 ): Promise<SamlApp> {
-  return startSamlAppOnPort(await freePort(), keysDir, idp, saml, platform);
+  return startSamlAppOnPort(await freePort(), keysDir, idp, saml, settings);
 }
 
 /** startSamlApp on a given port, e.g. one whose SP URLs (samlSpUrls) a real IdP was configured with. */
@@ -42,7 +49,7 @@ export async function startSamlAppOnPort(
   keysDir: string,
   idp: { entityId: string; ssoUrl: string },
   saml: Partial<SamlSecurityOptions> = {},
-  platform: HttpPlatform = 'express',
+  { platform = 'express', ...appOptions }: AppSettings = {},
 ): Promise<SamlApp> {
   const sp = samlSpUrls(port);
   const options: SamlSecurityOptions = {
@@ -57,6 +64,7 @@ export async function startSamlAppOnPort(
     platform,
     { imports: [MicrokubesModule.forRoot({ keysDir, watchKeys: false, security: { saml: options } })], controllers: [HelloController, PageController] },
     port,
+    appOptions,
   );
   return { ...running, acsUrl: options.acsUrl, entityId: options.entityId };
 }

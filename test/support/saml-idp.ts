@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { SignedXml } from 'xml-crypto';
@@ -124,17 +124,47 @@ export class TestIdp {
   }
 }
 
-/** Posts a Response to the ACS, as the browser does with the IdP's auto-submitting form. */
-export function postResponse(acsUrl: string, xml: string, relayState?: string): Promise<Response> {
+/** Posts a Response to the ACS, as the browser does with the IdP's auto-submitting form, with its cookies. */
+export function postResponse(acsUrl: string, xml: string, relayState?: string, cookie?: string): Promise<Response> {
   const form = new URLSearchParams({ SAMLResponse: Buffer.from(xml).toString('base64') });
   if (relayState !== undefined) form.set('RelayState', relayState);
-  return fetch(acsUrl, { method: 'POST', body: form, redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (cookie) headers.cookie = cookie;
+  return fetch(acsUrl, { method: 'POST', body: form, redirect: 'manual', headers });
 }
 
-/** The session cookie (`name=value`) of a Set-Cookie header, for the next request's Cookie header. */
-export function cookieOf(response: Response, name = 'microkubes_saml'): string | undefined {
-  const header = response.headers.getSetCookie().find((cookie) => cookie.startsWith(`${name}=`));
-  return header?.split(';')[0];
+/** The SP's default session cookie name: one per entity id. */
+export function sessionCookieName(entityId: string): string {
+  return `microkubes_saml_${createHash('sha256').update(entityId).digest('hex').slice(0, 8)}`;
+}
+
+/** A cookie (`name=value`) of a response, for the next request's Cookie header: by default the SAML session. */
+export function cookieOf(response: Response, name?: string): string | undefined {
+  const matches = (cookie: string) => (name ? cookie.startsWith(`${name}=`) : /^microkubes_saml_[0-9a-f]{8}=/.test(cookie));
+  return response.headers.getSetCookie().find(matches)?.split(';')[0];
+}
+
+/**
+ * The browsers of a test: a login started here keeps its login cookie, and a Response is posted
+ * with the cookie of the browser that started the login it answers (its InResponseTo).
+ */
+export class LoginBrowsers {
+  private readonly loginCookies = new Map<string, string>();
+
+  /** Opens `url` (a secured page, or /saml/login) and follows nothing: the AuthnRequest the SP sent. */
+  async start(url: string, init: RequestInit = {}): Promise<{ request: AuthnRequestSeen; response: Response }> {
+    const response = await fetch(url, { redirect: 'manual', ...init });
+    const request = readLoginRedirect(response.headers.get('location') ?? '');
+    const cookie = response.headers.getSetCookie().find((header) => /^[^=]+_login=/.test(header))?.split(';')[0];
+    if (cookie) this.loginCookies.set(request.id, cookie);
+    return { request, response };
+  }
+
+  /** Posts as the browser that started the login. */
+  post(acsUrl: string, xml: string, relayState?: string): Promise<Response> {
+    const id = /InResponseTo="([^"]+)"/.exec(xml)?.[1];
+    return postResponse(acsUrl, xml, relayState, id ? this.loginCookies.get(id) : undefined);
+  }
 }
 
 function newId(): string {

@@ -25,11 +25,18 @@ export interface RunningApp {
 }
 
 /** Starts a real Nest app on loopback (on `port`, default any free one), on Express or Fastify, and returns its base URL. */
-export async function startApp(platform: HttpPlatform, metadata: ModuleMetadata, port = 0): Promise<RunningApp> {
+export async function startApp(
+  platform: HttpPlatform,
+  metadata: ModuleMetadata,
+  port = 0,
+  options: { bodyParser?: boolean; globalPrefix?: string } = {},
+): Promise<RunningApp> {
   const logger = new RecordingLogger();
   const moduleRef = await Test.createTestingModule(metadata).setLogger(logger).compile();
+  const appOptions = { bodyParser: options.bodyParser ?? true };
   const app: INestApplication =
-    platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
+    platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(), appOptions) : moduleRef.createNestApplication(appOptions);
+  if (options.globalPrefix) app.setGlobalPrefix(options.globalPrefix);
   app.useLogger(logger);
   await app.listen(port, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

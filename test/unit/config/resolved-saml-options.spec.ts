@@ -22,8 +22,11 @@ describe('resolveSamlOptions', () => {
       requireSignedResponse: true,
       requestIdStore: 'memory',
       requestIdTtlMs: 600_000,
-      session: { cookieName: 'microkubes_saml', maxAge: 3600, secrets: undefined, secure: undefined },
+      // The first 8 hex digits of sha256('sp'): one name per service behind a shared host.
+      session: { cookieName: 'microkubes_saml_be18b85f', maxAge: 3600, secrets: undefined, secure: undefined },
       redirectBrowsers: true,
+      bindLoginToBrowser: true,
+      loginCookieName: 'microkubes_saml_be18b85f_login',
     });
   });
 

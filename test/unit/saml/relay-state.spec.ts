@@ -8,6 +8,7 @@ describe('localPath (RelayState after login)', () => {
 
   it.each([
     'http://evil.test/', 'https://evil.test', '//evil.test', '///evil.test', '/\\evil.test', '\\\\evil.test', 'https:evil.test',
+    '/.//evil.test', '/..//evil.test', '/%2e//evil.test', '/%2e%2e//evil.test', '/a/..//evil.test/x?y#z', '/./\\evil.test',
     'javascript:alert(1)', 'data:text/html,x', ' /page', '/page\r\nSet-Cookie: x=1', '/pa\tge', 'page', '', `/${'a'.repeat(2048)}`,
     undefined, null, 42, ['/page'],
   ])('sends %j to /', (value) => {

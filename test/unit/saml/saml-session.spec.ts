@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { authFromSession, SamlSessionCodec, type SamlSessionPayload } from '../../../lib/saml/saml-session.js';
-import { readCookie } from '../../../lib/saml/saml-session.strategy.js';
+import { readCookie } from '../../../lib/saml/session-cookie.js';
 
 const now = 1_800_000_000;
 const payload: SamlSessionPayload = { userId: 'u1', username: 'jane@example.com', roles: ['user'], iss: 'idp', iat: now, exp: now + 60 };
