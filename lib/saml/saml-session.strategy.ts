@@ -1,5 +1,6 @@
 import { Strategy } from 'passport-strategy';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Auth } from '../auth/auth.js';
 import { TokenRefusal } from '../security/token-refusal.js';
 import { authFromSession, type SamlSessionCodec } from './saml-session.js';
 import { readCookie } from './session-cookie.js';
@@ -22,10 +23,16 @@ export class SamlSessionStrategy extends Strategy {
   }
 
   override authenticate(request: { headers: IncomingHttpHeaders }): void {
+    const result = this.check(request);
+    if (result instanceof TokenRefusal) return this.fail(result, 401);
+    this.success(result);
+  }
+
+  /** The same answer without passport: the chain asks it directly when no token was presented. */
+  check(request: { headers: IncomingHttpHeaders }): Auth | TokenRefusal {
     const value = readCookie(request.headers.cookie, this.cookieName);
-    if (value === undefined) return this.fail(new TokenRefusal('missing SAML session cookie', 'missing'), 401);
+    if (value === undefined) return new TokenRefusal('missing SAML session cookie', 'missing');
     const session = this.codec.open(value);
-    if (typeof session === 'string') return this.fail(new TokenRefusal(session), 401);
-    this.success(authFromSession(session));
+    return typeof session === 'string' ? new TokenRefusal(session) : authFromSession(session);
   }
 }

@@ -27,9 +27,10 @@ interface HttpRequest {
 
 /**
  * Authenticates every request of the routes it guards with the security chain (JWT, OAuth2, then
- * the SAML session) and puts the caller's `Auth` on `request.user`; with SAML, a browser's page
- * request without credentials is redirected to the IdP instead of refused; with `acl.enforcePolicies`, then checks the ACL
- * policies (403 when denied). Public routes, `@Public()` handlers and ignored methods pass.
+ * the SAML session) and puts the caller's `Auth` on `request.user`; with `acl.enforcePolicies`,
+ * then checks the ACL policies (403 when denied). With SAML, a browser's page request without
+ * credentials is sent to the IdP (302) instead of refused. Public routes, `@Public()` handlers and
+ * ignored methods pass.
  * Outside HTTP (WebSocket, RPC) it fails closed unless the handler is `@Public()`.
  */
 @Injectable()

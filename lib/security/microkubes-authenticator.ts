@@ -8,19 +8,26 @@ import type { VerifiedTokenCache } from './verified-token.cache.js';
 
 /**
  * A strategy with the name it is registered under (`microkubes-jwt`, `microkubes-oauth2`,
- * `microkubes-saml-session`); token strategies also say how they verify, for the cache.
+ * `microkubes-saml-session`). Token strategies also say how they verify, for the cache; the
+ * session strategy can answer without passport (`check`).
  */
-export type NamedStrategy = Strategy & { readonly strategyName: string; readonly verification?: TokenVerification };
+export type NamedStrategy = Strategy & {
+  readonly strategyName: string;
+  readonly verification?: TokenVerification;
+  check?(request: { headers: IncomingHttpHeaders }): Auth | TokenRefusal;
+};
 
 /**
- * The security chain: the configured passport strategies (tokens, then the SAML session), tried in order on a passport instance
- * of this module's own (so that two apps in one process never share strategies). The first
- * success wins; otherwise the most telling refusal is returned.
+ * The security chain: the configured passport strategies (tokens, then the SAML session), tried
+ * in order on a passport instance of this module's own (so that two apps in one process never
+ * share strategies). The first success wins; otherwise the most telling refusal is returned.
  */
 export class MicrokubesAuthenticator {
   private readonly passport = new passport.Authenticator();
   readonly strategyNames: readonly string[];
   private readonly verifications: readonly TokenVerification[];
+  /** The strategies that read no token (the SAML session), when each of them can answer directly. */
+  private readonly directChecks?: ReadonlyArray<NonNullable<NamedStrategy['check']>>;
 
   constructor(
     strategies: readonly NamedStrategy[],
@@ -30,12 +37,18 @@ export class MicrokubesAuthenticator {
     for (const strategy of strategies) this.passport.use(strategy.strategyName, strategy);
     this.strategyNames = strategies.map((strategy) => strategy.strategyName);
     this.verifications = strategies.flatMap((strategy) => (strategy.verification ? [strategy.verification] : []));
+    const others = strategies.filter((strategy) => !strategy.verification);
+    if (others.length > 0 && others.every((strategy) => strategy.check)) {
+      this.directChecks = others.map((strategy) => strategy.check!.bind(strategy));
+    }
   }
 
   async authenticate(request: { headers: IncomingHttpHeaders }, response: object): Promise<Auth | TokenRefusal> {
     if (this.strategyNames.length === 0) return new TokenRefusal('no authentication strategy is configured');
     const cached = this.fromCache(request);
     if (cached) return cached;
+    const direct = this.checkDirectly(request);
+    if (direct) return direct;
     const result = await this.runStrategies(request, response);
     if (result instanceof Auth && this.tokenCache) {
       const verification = this.verifications.find((candidate) => candidate.strategy === result.strategy);
@@ -63,6 +76,21 @@ export class MicrokubesAuthenticator {
       if (!laterStrategy || !verification.declines(auth.claims.iss)) return undefined;
     }
     return undefined;
+  }
+
+  /**
+   * With no token for any token strategy (a browser with its session cookie), passport would only
+   * collect their "missing" refusals: the other strategies answer directly, in order, the same way.
+   */
+  private checkDirectly(request: { headers: IncomingHttpHeaders }): Auth | TokenRefusal | undefined {
+    if (!this.directChecks || this.verifications.some((verification) => verification.extract(request) !== null)) return undefined;
+    const refusals = this.verifications.length > 0 ? [new TokenRefusal('missing bearer token', 'missing')] : [];
+    for (const check of this.directChecks) {
+      const result = check(request);
+      if (result instanceof Auth) return result;
+      refusals.push(result);
+    }
+    return mostTelling(refusals);
   }
 
   private runStrategies(request: object, response: object): Promise<Auth | TokenRefusal> {
