@@ -78,12 +78,19 @@ export function resolveSamlOptions(saml: SamlSecurityOptions | undefined): Resol
   };
 }
 
+/**
+ * `microkubes_saml_<first 8 hex digits of the entity id's SHA-256>`: services behind one Kong host
+ * share the browser's cookies, and one name per SP keeps them from overwriting each other.
+ */
+export function defaultSessionCookieName(entityId: string): string {
+  return `microkubes_saml_${createHash('sha256').update(entityId).digest('hex').slice(0, 8)}`;
+}
+
 function resolveSession(session: SamlSecurityOptions['session'], entityId: string): ResolvedSamlOptions['session'] {
   if (session !== undefined && !isObject(session)) throw new MicrokubesOptionsError('security.saml.session', 'must be an object');
   const given = session ?? {};
   warnUnknown(given, ['cookieName', 'maxAge', 'secret', 'secure'], 'security.saml.session.');
-  // Services behind one Kong host share the browser's cookies: one name per SP, or they overwrite each other.
-  const cookieName = optionalString(given.cookieName, 'security.saml.session.cookieName') ?? `microkubes_saml_${createHash('sha256').update(entityId).digest('hex').slice(0, 8)}`;
+  const cookieName = optionalString(given.cookieName, 'security.saml.session.cookieName') ?? defaultSessionCookieName(entityId);
   if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(cookieName)) {
     throw new MicrokubesOptionsError('security.saml.session.cookieName', `"${cookieName}" is not a cookie name`);
   }
