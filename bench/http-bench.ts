@@ -20,6 +20,14 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /** Rounds over all scenarios, interleaved, so that a slow moment of the machine hits every scenario alike. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = 32;
+/**
+ * `BENCH_ONLY=session,PEM`: only the scenarios whose names contain one of these words, plus the
+ * unsecured route and the baseline, which the ratios need (for more rounds of a few scenarios).
+ */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((word) => word.trim()).filter(Boolean);
+const RUN = SCENARIOS.filter(
+  (scenario, i) => !ONLY || i === 0 || i === SCENARIOS.length - 1 || ONLY.some((word) => scenario.name.includes(word)),
+);
 const DISTINCT_TOKENS = 10_000;
 const RESULTS = fileURLToPath(new URL('../../results/', import.meta.url));
 const SERVER = fileURLToPath(new URL('./http-server.js', import.meta.url));
@@ -123,7 +131,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= ROUNDS; round++) {
      for (const adapter of ADAPTERS) {
-      for (const scenario of SCENARIOS) {
+      for (const scenario of RUN) {
         if (scenario.expressOnly && adapter !== 'express') continue;
         const server = await startServer(adapter, scenario, ++port, scenario.app === 'saml' ? keys.samlDir : keys.dir);
         const url = `http://127.0.0.1:${port}`;
@@ -193,7 +201,7 @@ function report(measurements: Measurement[]): void {
   const saml = find('express', 'guard, SAML session cookie').requestsPerSecond;
   const sessions = find('express', 'alternative: express-session + passport').requestsPerSecond;
   console.log(`\nExpress, SAML session cookie vs express-session + passport: ${(saml / sessions).toFixed(2)}x`);
-  const chartRows = SCENARIOS.map((scenario) => ({
+  const chartRows = RUN.map((scenario) => ({
     scenario: scenario.name,
     values: Object.fromEntries(
       ADAPTERS.flatMap((adapter) => {

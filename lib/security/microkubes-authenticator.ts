@@ -84,12 +84,14 @@ export class MicrokubesAuthenticator {
    */
   private checkDirectly(request: { headers: IncomingHttpHeaders }): Auth | TokenRefusal | undefined {
     if (!this.directChecks || this.verifications.some((verification) => verification.extract(request) !== null)) return undefined;
-    const refusals = this.verifications.length > 0 ? [new TokenRefusal('missing bearer token', 'missing')] : [];
+    const refusals: TokenRefusal[] = [];
     for (const check of this.directChecks) {
       const result = check(request);
       if (result instanceof Auth) return result;
       refusals.push(result);
     }
+    // Refusals are Errors, with a stack to capture: made only once the request is refused.
+    if (this.verifications.length > 0) refusals.unshift(new TokenRefusal('missing bearer token', 'missing'));
     return mostTelling(refusals);
   }
 
