@@ -57,7 +57,8 @@ export class SamlServiceProvider {
         if (user) return resolve(user as SamlSessionPayload);
         resolve(info instanceof TokenRefusal ? info : new TokenRefusal('SAML Response not accepted'));
       });
-      middleware(request, response, (error: unknown) => resolve(new TokenRefusal(String(error))));
+      // next() comes only from pass() (a signed LogoutResponse) or a middleware error: no login either way.
+      middleware(request, response, (error: unknown) => resolve(new TokenRefusal(error ? String(error) : 'not a login Response')));
     });
   }
 
