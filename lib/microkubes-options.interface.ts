@@ -66,6 +66,22 @@ export type SamlRedisClient =
   | { sendCommand(args: string[]): Promise<unknown> }
   | { call(command: string, ...args: string[]): Promise<unknown> };
 
+/**
+ * microkubes-python's SAML config, as its README shows it (python3-saml's settings plus
+ * `registration_url`, `privateKeyName` and `certName`). The SP's `x509cert` and `privateKey` come
+ * from the key store here, and `strict` and `debug` are always on and off.
+ */
+export interface SeedSamlConfig {
+  strict?: boolean;
+  debug?: boolean;
+  sp?: { entityId?: string; assertionConsumerService?: { url?: string; binding?: string }; x509cert?: string; privateKey?: string };
+  idp?: { entityId?: string; singleSignOnService?: { url?: string; binding?: string }; x509cert?: string };
+  security?: { wantAssertionsSigned?: boolean; wantMessagesSigned?: boolean; [setting: string]: unknown };
+  registration_url?: string;
+  privateKeyName?: string;
+  certName?: string;
+}
+
 /** The session cookie that holds the caller's `Auth` after a SAML login. */
 export interface SamlSessionOptions {
   /**
@@ -110,7 +126,7 @@ export interface SamlSecurityOptions {
   /** Registration at bootstrap: `required` fails start-up when it cannot register (default false: a warning). */
   registration?: { required?: boolean; retry?: GatewayRetryOptions };
   /** The SP's private key in the key store. Default `service.key`. */
-  keyName?: string;
+  privateKeyName?: string;
   /** The SP's certificate in the key store. Default `service.cert`. */
   certName?: string;
   /** Path under which the module serves metadata, acs, login and logout. Default `/saml`. */
@@ -158,8 +174,12 @@ export interface MicrokubesSecurityOptions {
    * Default `{ size: 10000 }`; `false` turns it off.
    */
   tokenCache?: { size?: number } | false;
-  /** The SAML service provider; its session cookie is the last step of the chain. Default off. */
-  saml?: SamlSecurityOptions;
+  /**
+   * The SAML service provider; its session cookie is the last step of the chain. Default off.
+   * microkubes-python's SAML config (`sp`, `idp`, `security`, `registration_url`, ...) is
+   * taken as well.
+   */
+  saml?: SamlSecurityOptions | SeedSamlConfig;
 }
 
 /** A Kong plugin provisioned on the service, e.g. `{ name: 'rate-limiting', config: { minute: 100 } }`. */

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { SamlRedisClient, SamlRequestIdStore, SamlSecurityOptions } from '../microkubes-options.interface.js';
+import type { SamlRedisClient, SamlRequestIdStore, SamlSecurityOptions, SeedSamlConfig } from '../microkubes-options.interface.js';
+import { fromSeedSamlConfig } from './seed-saml-config.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
 import { isObject, optionalBoolean, optionalInteger, optionalString, warnUnknown } from './option-checks.js';
 import { resolveRetry, type ResolvedRetryOptions } from './resolved-retry-options.js';
 
 const KNOWN = [
-  'entityId', 'acsUrl', 'idpEntityId', 'idpSsoUrl', 'idpCert', 'registrationUrl', 'registration', 'keyName', 'certName',
+  'entityId', 'acsUrl', 'idpEntityId', 'idpSsoUrl', 'idpCert', 'registrationUrl', 'registration', 'privateKeyName', 'certName',
   'routePrefix', 'clockSkew', 'requireSignedResponse', 'requestIdStore', 'requestIdTtl', 'session', 'redirectBrowsers',
   'bindLoginToBrowser',
 ];
@@ -22,7 +23,7 @@ export interface ResolvedSamlOptions {
   registrationUrl?: string;
   registrationRequired: boolean;
   registrationRetry: ResolvedRetryOptions;
-  keyName: string;
+  privateKeyName: string;
   certName: string;
   /** `/saml`: leading slash, no trailing one. */
   routePrefix: string;
@@ -37,9 +38,10 @@ export interface ResolvedSamlOptions {
   loginCookieName: string;
 }
 
-export function resolveSamlOptions(saml: SamlSecurityOptions | undefined): ResolvedSamlOptions | undefined {
-  if (saml === undefined) return undefined;
-  if (!isObject(saml)) throw new MicrokubesOptionsError('security.saml', 'must be an object');
+export function resolveSamlOptions(given: SamlSecurityOptions | SeedSamlConfig | undefined): ResolvedSamlOptions | undefined {
+  if (given === undefined) return undefined;
+  if (!isObject(given)) throw new MicrokubesOptionsError('security.saml', 'must be an object');
+  const saml = fromSeedSamlConfig(given);
   warnUnknown(saml, KNOWN, 'security.saml.');
   const registration = saml.registration ?? {};
   if (!isObject(registration)) throw new MicrokubesOptionsError('security.saml.registration', 'must be an object');
@@ -64,7 +66,7 @@ export function resolveSamlOptions(saml: SamlSecurityOptions | undefined): Resol
     registrationUrl,
     registrationRequired,
     registrationRetry: resolveRetry(registration.retry, 'security.saml.registration.retry'),
-    keyName: optionalString(saml.keyName, 'security.saml.keyName') ?? 'service.key',
+    privateKeyName: optionalString(saml.privateKeyName, 'security.saml.privateKeyName') ?? 'service.key',
     certName: optionalString(saml.certName, 'security.saml.certName') ?? 'service.cert',
     routePrefix: routePrefix.replace(/\/+$/, '') || '/',
     clockSkewMs: 1000 * (optionalInteger(saml.clockSkew, 'security.saml.clockSkew', 0, 3600) ?? 30),

@@ -1,5 +1,5 @@
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { isAxiosError } from 'axios';
 import { kongMessage } from '../gateway/kong-admin.client.js';
 import { withRetries } from '../gateway/retry-policy.js';
@@ -14,8 +14,10 @@ import { SamlRegistrationError } from './saml-registration.error.js';
  * a failure is a warning.
  */
 @Injectable()
-export class SamlRegistrationService implements OnApplicationBootstrap {
+export class SamlRegistrationService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('MicrokubesSaml');
+  /** Set at shutdown: a registration still retrying in the background gives up. */
+  private stopped = false;
 
   constructor(
     @Inject(SAML_SERVICE_PROVIDER) private readonly sp: SamlServiceProvider | null,
@@ -28,7 +30,13 @@ export class SamlRegistrationService implements OnApplicationBootstrap {
       await this.register();
       return;
     }
-    this.register().catch((error: Error) => this.logger.warn(`${error.message}; SAML logins may fail until the IdP knows this SP`));
+    this.register().catch((error: Error) => {
+      if (!this.stopped) this.logger.warn(`${error.message}; SAML logins may fail until the IdP knows this SP`);
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
   }
 
   /** Registers (again) now. Rejects with SamlRegistrationError. */
@@ -41,7 +49,7 @@ export class SamlRegistrationService implements OnApplicationBootstrap {
     try {
       await withRetries(
         () => this.post(url, sp.metadata, Math.min(retry.requestTimeout, Math.max(1, deadlineAt - Date.now()))),
-        (error) => error instanceof RetryableError,
+        (error) => error instanceof RetryableError && !this.stopped,
         retry,
         deadlineAt,
         (error, attempt, delay) => this.logger.warn(`SAML registration at ${url}: ${(error as Error).message}; retry ${attempt} in ${delay} ms`),

@@ -89,8 +89,8 @@ export class SamlServiceProvider {
 export async function buildSamlServiceProvider(options: ResolvedMicrokubesOptions, store: KeyStore): Promise<SamlServiceProvider | null> {
   const saml = options.security.saml;
   if (!saml) return null;
-  const privateKey = store.privateKey(saml.keyName);
-  if (!privateKey) throw new MicrokubesOptionsError('security.saml.keyName', `no private key "${saml.keyName}" in the key store`);
+  const privateKey = store.privateKey(saml.privateKeyName);
+  if (!privateKey) throw new MicrokubesOptionsError('security.saml.privateKeyName', `no private key "${saml.privateKeyName}" in the key store`);
   const certificate = store.certificate(saml.certName)?.certificate;
   if (!certificate) throw new MicrokubesOptionsError('security.saml.certName', `no certificate "${saml.certName}" in the key store`);
   const strategy = new MicrokubesSamlStrategy(

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SamlSessionCodec } from '../../lib/saml/saml-session.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { jwtIssuerToken } from '../support/platform-tokens.js';
-import { startSamlApp, type SamlApp } from '../support/saml-app.js';
+import { startSamlApp, startSamlAppOnPort, type SamlApp } from '../support/saml-app.js';
 import { cookieOf, fixture, LoginBrowsers, postResponse, sessionCookieName, TestIdp, type ResponseFields } from '../support/saml-idp.js';
-import { getJson } from '../support/test-app.js';
+import { freePort, getJson } from '../support/test-app.js';
 
 const IDP = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
 const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
@@ -51,7 +51,7 @@ describe('SAML start-up', () => {
   });
 
   it('fails without the SP key in the key store', async () => {
-    await expect(startSamlApp(keys.dir, IDP, { keyName: 'missing.key' })).rejects.toThrow('"security.saml.keyName": no private key "missing.key" in the key store');
+    await expect(startSamlApp(keys.dir, IDP, { privateKeyName: 'missing.key' })).rejects.toThrow('"security.saml.privateKeyName": no private key "missing.key" in the key store');
   });
 
   it.each([
@@ -63,6 +63,52 @@ describe('SAML start-up', () => {
     [{ registration: { required: true } }, '"security.saml.registration.required": needs security.saml.registrationUrl'],
   ])('refuses %j', async (options, message) => {
     await expect(startSamlApp(keys.dir, IDP, options as never)).rejects.toThrow(message);
+  });
+});
+
+describe("microkubes-python's SAML config, as its README shows it", () => {
+  /** The seed's `configSAML`, with this test's URLs: python3-saml's settings plus registration_url and the key names. */
+  const seedConfig = (base: string, idpCertBody: string) => ({
+    strict: true,
+    debug: false,
+    sp: {
+      entityId: `${base}/saml/metadata`,
+      assertionConsumerService: { url: `${base}/saml/acs`, binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST' },
+      x509cert: '',
+      privateKey: '',
+    },
+    idp: {
+      entityId: IDP.entityId,
+      singleSignOnService: { url: IDP.ssoUrl, binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect' },
+      x509cert: idpCertBody,
+    },
+    security: {
+      nameIdEncrypted: false, authnRequestsSigned: false, signMetadata: true, wantMessagesSigned: true,
+      wantAssertionsSigned: true, wantNameId: false, wantNameIdEncrypted: false, wantAssertionsEncrypted: false,
+    },
+    privateKeyName: 'service.key',
+    certName: 'service.cert',
+  });
+  const certBody = fixture('idp.cert').replace(/-----[A-Z ]+-----|\s/g, '');
+
+  it('is taken as it is, the IdP certificate as python3-saml takes it (base64, no PEM lines)', async () => {
+    const port = await freePort();
+    const app = await startSamlAppOnPort(port, keys.dir, IDP, seedConfig(`http://127.0.0.1:${port}`, certBody) as never);
+    try {
+      const idpSigner = new TestIdp(IDP.entityId, fixture('idp.key'), fixture('idp.cert'));
+      expect((await post(app.acsUrl, await responseFor(app, idpSigner))).status).toBe(302);
+      expect((await post(app.acsUrl, await responseFor(app, new TestIdp(IDP.entityId)))).status).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([
+    [{ security: { wantAssertionsSigned: false } }, '"security.saml.security.wantAssertionsSigned": signed assertions are always required'],
+    [{ idp: { entityId: IDP.entityId, singleSignOnService: { url: IDP.ssoUrl, binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST' } } }, '"security.saml.idp.singleSignOnService.binding": only urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect is sent'],
+  ])('refuses what it cannot honour: %j', async (change, message) => {
+    const port = await freePort();
+    await expect(startSamlAppOnPort(port, keys.dir, IDP, { ...seedConfig(`http://127.0.0.1:${port}`, ''), ...change } as never)).rejects.toThrow(message);
   });
 });
 

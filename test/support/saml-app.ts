@@ -52,19 +52,16 @@ export async function startSamlAppOnPort(
   { platform = 'express', ...appOptions }: AppSettings = {},
 ): Promise<SamlApp> {
   const sp = samlSpUrls(port);
-  const options: SamlSecurityOptions = {
-    entityId: sp.entityId,
-    acsUrl: sp.acsUrl,
-    idpEntityId: idp.entityId,
-    idpSsoUrl: idp.ssoUrl,
-    idpCert: 'service.cert',
-    ...saml,
-  };
+  // microkubes-python's config shape (sp, idp) is given whole; flat options get these defaults.
+  const seedShape = 'sp' in saml || 'idp' in saml;
+  const options: SamlSecurityOptions = seedShape
+    ? (saml as SamlSecurityOptions)
+    : { entityId: sp.entityId, acsUrl: sp.acsUrl, idpEntityId: idp.entityId, idpSsoUrl: idp.ssoUrl, idpCert: 'service.cert', ...saml };
   const running = await startApp(
     platform,
     { imports: [MicrokubesModule.forRoot({ keysDir, watchKeys: false, security: { saml: options } })], controllers: [HelloController, PageController] },
     port,
     appOptions,
   );
-  return { ...running, acsUrl: options.acsUrl, entityId: options.entityId };
+  return { ...running, acsUrl: seedShape ? sp.acsUrl : options.acsUrl, entityId: seedShape ? sp.entityId : options.entityId };
 }

@@ -15,7 +15,7 @@ describe('resolveSamlOptions', () => {
       registrationUrl: undefined,
       registrationRequired: false,
       registrationRetry: { attempts: 15, deadline: 60_000, initialDelay: 250, maxDelay: 5_000, requestTimeout: 5_000 },
-      keyName: 'service.key',
+      privateKeyName: 'service.key',
       certName: 'service.cert',
       routePrefix: '/saml',
       clockSkewMs: 30_000,
