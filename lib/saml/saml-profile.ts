@@ -36,7 +36,11 @@ export function checkAddressedTo(profile: Profile, acsUrl: string): string | und
   return addressed ? undefined : 'assertion Recipient is not this ACS';
 }
 
-/** The session a verified profile opens, or why it cannot: uid and eduPersonPrincipalName are required. */
+/**
+ * The session a verified profile opens, or why it cannot: uid and eduPersonPrincipalName are
+ * required. It lasts `maxAgeSeconds`, or less when the IdP's AuthnStatement ends the session
+ * sooner (SessionNotOnOrAfter).
+ */
 export function sessionFromProfile(profile: Profile, issuer: string, maxAgeSeconds: number, nowSeconds: number): SamlSessionPayload | string {
   const attributes = (profile.attributes ?? {}) as Record<string, unknown>;
   const userId = single(attributes, SAML_ATTRIBUTES.userId);
@@ -45,7 +49,19 @@ export function sessionFromProfile(profile: Profile, issuer: string, maxAgeSecon
   if (userId === undefined) return 'assertion carries no uid attribute';
   if (username === undefined) return 'assertion carries no eduPersonPrincipalName attribute';
   if (roles === undefined) return 'eduPersonAffiliation must hold text values';
-  return { userId, username, roles, iss: issuer, iat: nowSeconds, exp: nowSeconds + maxAgeSeconds };
+  const idpEnds = sessionNotOnOrAfter(profile);
+  const exp = Math.min(nowSeconds + maxAgeSeconds, idpEnds ?? Infinity);
+  if (exp <= nowSeconds) return 'the IdP session has already ended (SessionNotOnOrAfter)';
+  return { userId, username, roles, iss: issuer, iat: nowSeconds, exp };
+}
+
+/** SessionNotOnOrAfter of the verified assertion's AuthnStatement, in epoch seconds. */
+function sessionNotOnOrAfter(profile: Profile): number | undefined {
+  const assertion = parseQuietly(profile.getAssertionXml?.())?.documentElement;
+  const statement = assertion?.getElementsByTagNameNS(ASSERTION, 'AuthnStatement')[0];
+  const value = statement?.getAttribute('SessionNotOnOrAfter');
+  const time = value ? Date.parse(value) : NaN;
+  return Number.isFinite(time) ? Math.floor(time / 1000) : undefined;
 }
 
 function single(attributes: Record<string, unknown>, names: readonly string[]): string | undefined {

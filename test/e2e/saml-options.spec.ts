@@ -1,4 +1,5 @@
 import { DOMParser } from '@xmldom/xmldom';
+import { createPrivateKey } from 'node:crypto';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -240,6 +241,19 @@ describe('SAML routes and options', () => {
       const now = Math.floor(Date.now() / 1000);
       const sealedBefore = SamlSessionCodec.fromSecrets([Buffer.from(oldSecret)], app.entityId).seal({ userId: 'u0', username: 'old@example.com', roles: [], iss: IDP.entityId, iat: now, exp: now + 60 });
       expect((await getJson(`${app.url}/hello`, { headers: { cookie: `sso=${sealedBefore}` } })).body.auth.username).toBe('old@example.com');
+    });
+  });
+
+  it('ends the session when the IdP says, if that is before session.maxAge', async () => {
+    await withSamlApp({}, async (app) => {
+      const ends = new Date(Date.now() + 120_000);
+      const response = await post(app.acsUrl, await responseFor(app, idp, { sessionNotOnOrAfter: ends }));
+      const value = (cookieOf(response) ?? '').split('=')[1] ?? '';
+      const codec = SamlSessionCodec.fromPrivateKey(createPrivateKey(fixture('service.key')), app.entityId);
+      const session = codec.open(value);
+      expect(typeof session === 'object' && session.exp).toBe(Math.floor(ends.getTime() / 1000));
+      const ended = await post(app.acsUrl, await responseFor(app, idp, { sessionNotOnOrAfter: new Date(Date.now() - 1000) }));
+      expect(ended.status).toBe(401);
     });
   });
 

@@ -56,6 +56,8 @@ export interface ResponseFields {
   validFor?: number;
   /** Default now. */
   issuedAt?: Date;
+  /** The AuthnStatement's SessionNotOnOrAfter; default none. */
+  sessionNotOnOrAfter?: Date;
 }
 
 /**
@@ -90,7 +92,7 @@ export class TestIdp {
       `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient" NameQualifier="${escape(issuer)}" SPNameQualifier="${escape(fields.audience)}"/>` +
       `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${escape(fields.inResponseTo)}" NotOnOrAfter="${notOnOrAfter}" Recipient="${escape(fields.recipient)}"/></saml:SubjectConfirmation></saml:Subject>` +
       `<saml:Conditions NotBefore="${instant}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${escape(fields.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
-      `<saml:AuthnStatement AuthnInstant="${instant}" SessionIndex="${newId()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+      `<saml:AuthnStatement AuthnInstant="${instant}" SessionIndex="${newId()}"${fields.sessionNotOnOrAfter ? ` SessionNotOnOrAfter="${fields.sessionNotOnOrAfter.toISOString()}"` : ''}><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
       `<saml:AttributeStatement>` +
       (fields.uid === undefined ? '' : attribute(OID.uid, 'uid', [fields.uid])) +
       (fields.username === undefined ? '' : attribute(OID.eduPersonPrincipalName, 'eduPersonPrincipalName', [fields.username])) +
