@@ -1,6 +1,6 @@
 import { DOMParser } from '@xmldom/xmldom';
 import { createPrivateKey } from 'node:crypto';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { SignedXml } from 'xml-crypto';
