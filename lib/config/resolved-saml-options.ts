@@ -144,7 +144,8 @@ function requiredUrl(value: unknown, path: string): string {
 
 function optionalUrl(value: unknown, path: string): string | undefined {
   const url = optionalString(value, path);
-  if (url !== undefined && !URL.canParse(url)) throw new MicrokubesOptionsError(path, `must be an absolute http(s) URL (got "${url}")`);
-  if (url !== undefined && !/^https?:$/.test(new URL(url).protocol)) throw new MicrokubesOptionsError(path, `must be an absolute http(s) URL (got "${url}")`);
+  if (url !== undefined && !/^https?:$/.test(URL.parse(url)?.protocol ?? '')) {
+    throw new MicrokubesOptionsError(path, `must be an absolute http(s) URL (got "${url}")`);
+  }
   return url;
 }

@@ -13,6 +13,14 @@ const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 
+const assertions = new WeakMap<Profile, Element | undefined>();
+
+/** The assertion as verified, what node-saml took the profile from: parsed once per login. */
+function verifiedAssertion(profile: Profile): Element | undefined {
+  if (!assertions.has(profile)) assertions.set(profile, parseQuietly(profile.getAssertionXml?.())?.documentElement ?? undefined);
+  return assertions.get(profile);
+}
+
 /**
  * The checks node-saml leaves to its caller, on a Response whose signatures it has verified:
  * the Response's Destination and the bearer confirmation's Recipient must both be our ACS URL, so
@@ -22,8 +30,7 @@ export function checkAddressedTo(profile: Profile, acsUrl: string): string | und
   const response = parseQuietly(profile.getSamlResponseXml?.())?.documentElement;
   if (!response || response.namespaceURI !== PROTOCOL || response.localName !== 'Response') return 'no SAML Response';
   if (response.getAttribute('Destination') !== acsUrl) return 'Response Destination is not this ACS';
-  // The assertion as verified: what node-saml took the profile from.
-  const assertion = parseQuietly(profile.getAssertionXml?.())?.documentElement;
+  const assertion = verifiedAssertion(profile);
   if (!assertion) return 'no signed assertion';
   const confirmations = Array.from(assertion.getElementsByTagNameNS(ASSERTION, 'SubjectConfirmation'));
   const addressed = confirmations.some(
@@ -57,8 +64,7 @@ export function sessionFromProfile(profile: Profile, issuer: string, maxAgeSecon
 
 /** SessionNotOnOrAfter of the verified assertion's AuthnStatement, in epoch seconds. */
 function sessionNotOnOrAfter(profile: Profile): number | undefined {
-  const assertion = parseQuietly(profile.getAssertionXml?.())?.documentElement;
-  const statement = assertion?.getElementsByTagNameNS(ASSERTION, 'AuthnStatement')[0];
+  const statement = verifiedAssertion(profile)?.getElementsByTagNameNS(ASSERTION, 'AuthnStatement')[0];
   const value = statement?.getAttribute('SessionNotOnOrAfter');
   const time = value ? Date.parse(value) : NaN;
   return Number.isFinite(time) ? Math.floor(time / 1000) : undefined;
