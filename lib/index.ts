@@ -9,7 +9,7 @@ export { Auth, type AuthFields, type AuthStrategyName } from './auth/auth.js';
 export { authFromClaims, claimList, ClaimsError } from './auth/claims.js';
 export { CurrentAuth } from './auth/current-auth.decorator.js';
 
-export { KeyStore, type KeyStoreOptions } from './keys/key-store.js';
+export { KeyStore, type KeyStoreOptions, type KeyStoreStatus } from './keys/key-store.js';
 export { KeyFileError, type KeyKind, type StoredKey } from './keys/key-file.js';
 
 export { MicrokubesAuthGuard } from './security/microkubes-auth.guard.js';
@@ -23,6 +23,8 @@ export { TokenRefusal, type RefusalKind } from './security/token-refusal.js';
 export { KongRegistrationService, type KongRegistration } from './gateway/kong-registration.service.js';
 export { GatewayRegistrationError } from './gateway/gateway-registration.error.js';
 export { KongAdminError } from './gateway/kong-admin.client.js';
+export { KeyStoreHealthIndicator } from './health/key-store.indicator.js';
+export { KongAdminHealthIndicator } from './health/kong-admin.indicator.js';
 export type { ResolvedGatewayOptions } from './config/resolved-gateway-options.js';
 
 export { Roles, ROLES_KEY, type RolesRequirement } from './acl/roles.decorator.js';

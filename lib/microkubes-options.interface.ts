@@ -319,6 +319,30 @@ export interface MicrokubesAclOptions {
   disable?: boolean;
 }
 
+/**
+ * `GET /healthcheck` (microkubes-python's `add_healthcheck`), on @nestjs/terminus: whether the key
+ * store holds keys and, when a gateway is configured, whether Kong's admin API answers.
+ */
+export interface HealthCheckOptions {
+  /** Default `/healthcheck`. Served as it is, outside the app's global prefix. */
+  path?: string;
+  /** Milliseconds Kong's admin API has to answer before it counts as down. Default 3000. */
+  gatewayTimeout?: number;
+  /**
+   * Milliseconds one answer of Kong is reused, so that a flood of health checks never floods
+   * Kong: concurrent checks share one call. Default 1000; 0 asks Kong on every check.
+   */
+  gatewayCacheTtl?: number;
+  /** Answer anyone. Default true; false asks for the same credentials as MicrokubesAuthGuard. */
+  public?: boolean;
+}
+
+/** `GET /version` (microkubes-python's `add_version_endpoint`): `{ "version": "<version>" }`. */
+export interface VersionEndpointOptions {
+  /** Default `/version`. Served as it is, outside the app's global prefix. */
+  path?: string;
+}
+
 export interface MicrokubesModuleOptions {
   /**
    * Directory of keys, named as on the platform: `*.pub` public keys, `*.pem`, `*.key` or no
@@ -339,4 +363,13 @@ export interface MicrokubesModuleOptions {
   gateway?: MicrokubesGatewayOptions;
   /** Access control: `@Roles`, nest-access-control grants, platform ACL policies. */
   acl?: MicrokubesAclOptions;
+  /** The service's version (a service config's `version`), served by the version endpoint. */
+  version?: string;
+  /** The health check route. Default on, at `/healthcheck`; `false` turns it off. */
+  healthCheck?: HealthCheckOptions | boolean;
+  /**
+   * The version route. Default: on, at `/version`, when `version` is set. `true` or an object turns
+   * it on, and start-up then fails without a `version`; `false` turns it off.
+   */
+  versionEndpoint?: VersionEndpointOptions | boolean;
 }

@@ -1,5 +1,6 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module, type CanActivate } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { APP_GUARD } from '@nestjs/core';
 import { AccessControlGuard } from './acl/access-control.guard.js';
 import { AclPolicyEnforcer } from './acl/acl-policy.enforcer.js';
@@ -8,6 +9,10 @@ import { RolesGuard } from './acl/roles.guard.js';
 import { authProvider } from './auth/auth.provider.js';
 import { resolveOptions, type ResolvedMicrokubesOptions } from './config/resolved-options.js';
 import { KongRegistrationService } from './gateway/kong-registration.service.js';
+import { HealthCheckRoute } from './health/health-check.route.js';
+import { KeyStoreHealthIndicator } from './health/key-store.indicator.js';
+import { KongAdminHealthIndicator } from './health/kong-admin.indicator.js';
+import { VersionRoute } from './health/version.route.js';
 import { KeyStore } from './keys/key-store.js';
 import { MICROKUBES_OPTIONS, MICROKUBES_AUTH, SAML_SERVICE_PROVIDER } from './microkubes.constants.js';
 import { SamlRegistrationService } from './saml/saml-registration.service.js';
@@ -29,7 +34,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
 @Module({
   // An axios instance of the module's own: the app's interceptors and default headers never see
   // Kong's admin token, nor does Kong get the app's.
-  imports: [HttpModule.register({})],
+  imports: [HttpModule.register({}), TerminusModule.forRoot()],
   providers: [
     { provide: MICROKUBES_OPTIONS, inject: [MICROKUBES_MODULE_OPTIONS], useFactory: resolveOptions },
     {
@@ -48,6 +53,10 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     AccessControlGuard,
     AclGuard,
     KongRegistrationService,
+    KeyStoreHealthIndicator,
+    KongAdminHealthIndicator,
+    HealthCheckRoute,
+    VersionRoute,
     authProvider,
     {
       provide: APP_GUARD,
@@ -71,6 +80,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
   exports: [
     MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, MicrokubesAuthGuard, AclPolicyEnforcer, RolesGuard, AccessControlGuard,
     AclGuard, KongRegistrationService, MICROKUBES_AUTH, SAML_SERVICE_PROVIDER, SamlRegistrationService,
+    KeyStoreHealthIndicator, KongAdminHealthIndicator,
   ],
 })
 export class MicrokubesModule extends MicrokubesConfigurableModule {}

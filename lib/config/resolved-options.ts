@@ -7,6 +7,7 @@ import type {
 } from '../microkubes-options.interface.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
 import { resolveAclOptions, type ResolvedAclOptions } from './resolved-acl-options.js';
+import { resolveEndpointOptions, type ResolvedEndpointOptions } from './resolved-endpoint-options.js';
 import { resolveSamlOptions, type ResolvedSamlOptions } from './resolved-saml-options.js';
 import { resolveGatewayOptions, type ResolvedGatewayOptions } from './resolved-gateway-options.js';
 import { isObject, optionalArray, optionalBoolean, optionalInteger, optionalString, stringList, warnUnknown } from './option-checks.js';
@@ -23,7 +24,7 @@ const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
 
 /** Option names, per level, so that a misspelt one is pointed out rather than silently ignored. */
 const KNOWN_OPTIONS = {
-  root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl'],
+  root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl', 'version', 'healthCheck', 'versionEndpoint'],
   security: ['jwt', 'oauth2', 'saml', 'publicRoutes', 'ignoreHttpMethods', 'globalGuard', 'realm', 'tokenCache'],
   jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration'],
   oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'requiredScopes', 'jwksUri'],
@@ -66,6 +67,8 @@ export interface ResolvedMicrokubesOptions {
   security: ResolvedSecurityOptions;
   gateway?: ResolvedGatewayOptions;
   acl: ResolvedAclOptions;
+  /** The version, the health check and the version endpoint. */
+  endpoints: ResolvedEndpointOptions;
 }
 
 /** Validates the module's options once, at start-up, and fills in the defaults. */
@@ -122,6 +125,7 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
     },
     gateway: resolveGatewayOptions(options.gateway),
     acl: resolveAclOptions(options.acl),
+    endpoints: resolveEndpointOptions(options),
   };
 }
 

@@ -14,6 +14,14 @@ export interface KeyStoreOptions {
   watch?: boolean;
 }
 
+export interface KeyStoreStatus {
+  public: number;
+  private: number;
+  certificates: number;
+  /** Set while the files on disk cannot be loaded; the previous keys are still in use. */
+  reloadError?: string;
+}
+
 /** An immutable set of parsed keys; a reload builds a new one and swaps it in at once. */
 interface KeySet {
   readonly public: ReadonlyMap<string, StoredKey>;
@@ -40,6 +48,7 @@ export class KeyStore {
   private reloadFailures = 0;
   private generation = 0;
   private reloading: Promise<unknown> = Promise.resolve();
+  private lastReloadError?: string;
 
   private constructor(
     private readonly options: KeyStoreOptions,
@@ -73,6 +82,12 @@ export class KeyStore {
     return this.keySet.certificates.get(name);
   }
 
+  /** How many keys of each kind are loaded, and why the last reload failed, if it did (for health checks). */
+  status(): KeyStoreStatus {
+    const { public: publicKeys, private: privateKeys, certificates } = this.keySet;
+    return { public: publicKeys.size, private: privateKeys.size, certificates: certificates.size, reloadError: this.lastReloadError };
+  }
+
   /** Grows by one each time a reload changes the keys. */
   get version(): number {
     return this.generation;
@@ -99,9 +114,11 @@ export class KeyStore {
     try {
       next = await readKeySet(this.options);
     } catch (error) {
-      this.logger.warn(`Keys not reloaded, keeping the previous ones: ${(error as Error).message}`);
+      this.lastReloadError = (error as Error).message;
+      this.logger.warn(`Keys not reloaded, keeping the previous ones: ${this.lastReloadError}`);
       return false;
     }
+    this.lastReloadError = undefined;
     if (next.fingerprint !== this.keySet.fingerprint) {
       this.keySet = next;
       this.generation++;
