@@ -5,6 +5,11 @@ export { MICROKUBES_AUTH, MICROKUBES_OPTIONS, SAML_SERVICE_PROVIDER } from './mi
 export { MicrokubesOptionsError } from './config/microkubes-options.error.js';
 export type { ResolvedMicrokubesOptions } from './config/resolved-options.js';
 
+export type { ServiceConfig } from './config/service-config.interface.js';
+export { ServiceConfigError } from './config/service-config.error.js';
+export { readServiceConfig, serviceConfigFile } from './config/service-config-file.js';
+export { optionsFromServiceConfig, serviceConfigOptions, SYSTEM_ACCESS_POLICY, type MicrokubesOptionOverrides, type ServiceConfigSource } from './config/service-config-options.js';
+
 export { Auth, type AuthFields, type AuthStrategyName } from './auth/auth.js';
 export { authFromClaims, claimList, ClaimsError } from './auth/claims.js';
 export { CurrentAuth } from './auth/current-auth.decorator.js';

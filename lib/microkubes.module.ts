@@ -1,5 +1,5 @@
 import { HttpModule } from '@nestjs/axios';
-import { Module, type CanActivate } from '@nestjs/common';
+import { Module, type CanActivate, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_GUARD } from '@nestjs/core';
 import { AccessControlGuard } from './acl/access-control.guard.js';
@@ -7,7 +7,8 @@ import { AclPolicyEnforcer } from './acl/acl-policy.enforcer.js';
 import { AclGuard } from './acl/acl.guard.js';
 import { RolesGuard } from './acl/roles.guard.js';
 import { authProvider } from './auth/auth.provider.js';
-import { resolveOptions, type ResolvedMicrokubesOptions } from './config/resolved-options.js';
+import type { ResolvedMicrokubesOptions } from './config/resolved-options.js';
+import { resolveSourcedOptions, serviceConfigOptions, type ServiceConfigSource } from './config/service-config-options.js';
 import { KongRegistrationService } from './gateway/kong-registration.service.js';
 import { HealthCheckRoute } from './health/health-check.route.js';
 import { KeyStoreHealthIndicator } from './health/key-store.indicator.js';
@@ -36,7 +37,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
   // Kong's admin token, nor does Kong get the app's.
   imports: [HttpModule.register({}), TerminusModule.forRoot()],
   providers: [
-    { provide: MICROKUBES_OPTIONS, inject: [MICROKUBES_MODULE_OPTIONS], useFactory: resolveOptions },
+    { provide: MICROKUBES_OPTIONS, inject: [MICROKUBES_MODULE_OPTIONS], useFactory: resolveSourcedOptions },
     {
       provide: KeyStore,
       inject: [MICROKUBES_OPTIONS],
@@ -83,4 +84,15 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     KeyStoreHealthIndicator, KongAdminHealthIndicator,
   ],
 })
-export class MicrokubesModule extends MicrokubesConfigurableModule {}
+export class MicrokubesModule extends MicrokubesConfigurableModule {
+  /**
+   * The module configured from the platform's service config file: `configFile` (or a path as the
+   * argument), else `SERVICE_CONFIG_FILE`, else `/run/secrets/microservice_<serviceName>_config.json`.
+   * Options given beside it override the file. The file is read when the app is created, and a
+   * missing file, invalid JSON or a field of the wrong type fails start-up with a ServiceConfigError.
+   */
+  static forServiceConfig(source: string | (ServiceConfigSource & { isGlobal?: boolean }) = {}): DynamicModule {
+    const { isGlobal, ...rest } = typeof source === 'string' ? { configFile: source } : source;
+    return this.forRootAsync({ ...(isGlobal !== undefined && { isGlobal }), useFactory: () => serviceConfigOptions(rest) });
+  }
+}

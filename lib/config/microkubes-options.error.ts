@@ -2,7 +2,8 @@
 export class MicrokubesOptionsError extends Error {
   constructor(
     readonly option: string,
-    problem: string,
+    /** What is wrong, without the option's name. */
+    readonly problem: string,
   ) {
     super(`Invalid MicrokubesModule option "${option}": ${problem}`);
     this.name = 'MicrokubesOptionsError';

@@ -1,0 +1,186 @@
+import { Logger } from '@nestjs/common';
+import { instanceAddress } from '../gateway/instance-address.js';
+import type { AclPolicy, MicrokubesGatewayOptions, MicrokubesModuleOptions, SamlSecurityOptions } from '../microkubes-options.interface.js';
+import { mergeOptions } from './merged-options.js';
+import { MicrokubesOptionsError } from './microkubes-options.error.js';
+import { resolveOptions, type ResolvedMicrokubesOptions } from './resolved-options.js';
+import { readServiceConfig, serviceConfigFile } from './service-config-file.js';
+import type { ServiceConfig } from './service-config.interface.js';
+import { ServiceConfigError } from './service-config.error.js';
+
+const logger = new Logger('MicrokubesServiceConfig');
+
+/** Key-store entries of the SAML SP's `keyFile` and `certFile`. */
+const SAML_KEY_ENTRY = 'saml-sp.key';
+const SAML_CERT_ENTRY = 'saml-sp.cert';
+
+/**
+ * The policy the platform's Go services add beside a config's own: the platform's internal
+ * `system` tokens may call every route.
+ */
+export const SYSTEM_ACCESS_POLICY: AclPolicy = {
+  id: 'system-access',
+  description: 'Default System level access to resources',
+  effect: 'allow',
+  subjects: ['system'],
+  resources: ['<.+>'],
+  actions: ['api:read', 'api:write'],
+};
+
+/** Which file options came from, and what the code laid over it: for errors that name the file's field. */
+const SERVICE_CONFIG_SOURCE = Symbol('microkubes.serviceConfigSource');
+interface SourcedOptions extends MicrokubesModuleOptions {
+  [SERVICE_CONFIG_SOURCE]?: { file: string; overrides: object };
+}
+
+/** Options laid over a service config: any part of any option, e.g. `{ gateway: { headers } }`. */
+export type MicrokubesOptionOverrides<T = MicrokubesModuleOptions> = T extends readonly unknown[] | RegExp | Buffer | ((...args: never[]) => unknown)
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: MicrokubesOptionOverrides<T[K]> }
+    : T;
+
+/** `MicrokubesModule.forServiceConfig()`'s argument: the file, and options that override it. */
+export interface ServiceConfigSource extends MicrokubesOptionOverrides {
+  /** The config file. Default: `SERVICE_CONFIG_FILE`, else `/run/secrets/microservice_<serviceName>_config.json`. */
+  configFile?: string;
+  /** Names the default file when neither `configFile` nor `SERVICE_CONFIG_FILE` is given. */
+  serviceName?: string;
+}
+
+/**
+ * The module's options from a platform service config file, with the options given in code laid
+ * over them (for `forRootAsync`'s `useFactory`; `forServiceConfig()` uses it).
+ */
+export function serviceConfigOptions(source: string | ServiceConfigSource = {}, environment: NodeJS.ProcessEnv = process.env): MicrokubesModuleOptions {
+  const { configFile, serviceName, ...overrides } = typeof source === 'string' ? { configFile: source } : source;
+  const file = serviceConfigFile(configFile, serviceName, environment);
+  const options: SourcedOptions = mergeOptions(optionsFromServiceConfig(readServiceConfig(file), environment), overrides);
+  options[SERVICE_CONFIG_SOURCE] = { file, overrides };
+  return options;
+}
+
+/**
+ * Maps a service config onto the module's options: `service` -> `gateway` (`virtual_host` -> host,
+ * `weight` -> this instance's target), `gatewayAdminUrl` -> `gateway.adminUrl` (`API_GATEWAY_URL`
+ * wins), `security.*` -> keys, public routes, strategies (each on when present), ACL policies.
+ */
+export function optionsFromServiceConfig(
+  config: ServiceConfig,
+  environment: NodeJS.ProcessEnv = process.env,
+  address: () => string | undefined = instanceAddress,
+): MicrokubesModuleOptions {
+  const options: MicrokubesModuleOptions = {};
+  if (config.version !== undefined) options.version = config.version;
+  if (config.service) options.gateway = gatewayOf(config, environment, address);
+  const security = config.security ?? {};
+  if (security.keysDir !== undefined) options.keysDir = security.keysDir;
+  if (security.disable) {
+    logger.warn('Security is disabled by the service config (security.disable): every route is public');
+    options.security = { jwt: false, oauth2: false, publicRoutes: ['.*'] };
+    options.acl = { disable: true };
+    return options;
+  }
+  options.security = {
+    jwt: security.jwt ? {} : false,
+    oauth2: security.oauth2 ? {} : false,
+    publicRoutes: security.ignorePatterns ?? [],
+    ignoreHttpMethods: security.ignoreHttpMethods ?? ['OPTIONS'],
+  };
+  if (security.saml) {
+    const { keyFile, certFile } = security.saml;
+    options.security.saml = samlOf(security.saml);
+    if (keyFile || certFile) {
+      options.keys = { ...(keyFile && { [SAML_KEY_ENTRY]: keyFile }), ...(certFile && { [SAML_CERT_ENTRY]: certFile }) };
+    }
+  }
+  if (security.acl) {
+    const policies = security.acl.policies ?? [];
+    const system = policies.some((policy) => policy.id === SYSTEM_ACCESS_POLICY.id) ? [] : [SYSTEM_ACCESS_POLICY];
+    // Appended, so that a policy's index in errors is its index in the file.
+    options.acl = { disable: security.acl.disable ?? false, policies: [...policies, ...system] };
+  }
+  return options;
+}
+
+function gatewayOf(config: ServiceConfig, environment: NodeJS.ProcessEnv, address: () => string | undefined): MicrokubesGatewayOptions {
+  const service = config.service!;
+  const port = service.port ?? 8080;
+  const gateway: MicrokubesGatewayOptions = { name: service.name, paths: service.paths ?? [], host: service.virtual_host ?? '', port };
+  const adminUrl = environment.API_GATEWAY_URL?.trim() || config.gatewayAdminUrl;
+  if (adminUrl) gateway.adminUrl = adminUrl;
+  if (service.hosts) gateway.hosts = service.hosts;
+  if (service.weight !== undefined) {
+    const ip = address();
+    if (ip) gateway.target = { address: `${ip}:${port}`, weight: service.weight };
+    else logger.warn('service.weight: this instance has no IPv4 address other than loopback, so it is not added as a target of its upstream; set gateway.target in code');
+  }
+  return gateway;
+}
+
+/** As the platform's SP: `rootURL/saml/{metadata,acs}`, the IdP's `/metadata`, `/sso` and `/services`. */
+function samlOf(saml: NonNullable<NonNullable<ServiceConfig['security']>['saml']>): SamlSecurityOptions {
+  const root = saml.rootURL.replace(/\/+$/, '');
+  const idp = saml.identityProviderUrl.replace(/\/+$/, '');
+  return {
+    entityId: `${root}/saml/metadata`,
+    acsUrl: `${root}/saml/acs`,
+    // Behind Kong the service sees the paths it is reached on, rootURL's included.
+    routePrefix: `${new URL(root).pathname.replace(/\/+$/, '')}/saml`,
+    idpEntityId: `${idp}/metadata`,
+    idpSsoUrl: `${idp}/sso`,
+    registrationUrl: `${idp}/services`,
+    // The platform's services stop when the IdP does not take their SP.
+    registration: { required: true },
+    ...(saml.keyFile && { privateKeyName: SAML_KEY_ENTRY }),
+    ...(saml.certFile && { certName: SAML_CERT_ENTRY }),
+  };
+}
+
+/** Module options -> the service config field they come from, longest prefix first. */
+const FILE_FIELDS: Array<[option: string, field: string]> = [
+  ['gateway.adminUrl', 'gatewayAdminUrl'],
+  ['gateway.target', 'service.weight'],
+  ['gateway.host', 'service.virtual_host'],
+  ['gateway.name', 'service.name'],
+  ['gateway.paths', 'service.paths'],
+  ['gateway.port', 'service.port'],
+  ['gateway.hosts', 'service.hosts'],
+  ['security.publicRoutes', 'security.ignorePatterns'],
+  ['security.ignoreHttpMethods', 'security.ignoreHttpMethods'],
+  ['security.saml', 'security.saml'],
+  ['keysDir', 'security.keysDir'],
+  ['version', 'version'],
+  ['acl', 'security.acl'],
+];
+
+/**
+ * Resolves the module's options. An error in a value that came from a service config file (not
+ * from the code's overrides) is a ServiceConfigError naming the file and the file's field.
+ */
+export function resolveSourcedOptions(given: SourcedOptions): ResolvedMicrokubesOptions {
+  const source = given?.[SERVICE_CONFIG_SOURCE];
+  try {
+    return resolveOptions(given);
+  } catch (error) {
+    if (!source || !(error instanceof MicrokubesOptionsError) || isSetIn(source.overrides, error.option)) throw error;
+    const mapping = FILE_FIELDS.find(([option]) => error.option === option || error.option.startsWith(`${option}.`) || error.option.startsWith(`${option}[`));
+    if (!mapping) throw error;
+    const [option, field] = mapping;
+    // Options mapped one to one keep their tail (`acl.policies[1].effect`); derived ones name the block.
+    const tail = field === 'security.saml' || field === 'service.weight' ? '' : error.option.slice(option.length);
+    throw new ServiceConfigError(source.file, `${field}${tail}`, error.problem, { cause: error });
+  }
+}
+
+/** Whether the code's overrides hold the option (or a block containing it). */
+function isSetIn(overrides: object, option: string): boolean {
+  let node: unknown = overrides;
+  // `acl.policies[0] (todo-read).effect`: an index or a name ends a segment.
+  for (const key of option.split('.').map((segment) => segment.replace(/[[ ].*$/, ''))) {
+    if (typeof node !== 'object' || node === null || !(key in node)) return false;
+    node = (node as Record<string, unknown>)[key];
+    if (Array.isArray(node)) return true;
+  }
+  return true;
+}
