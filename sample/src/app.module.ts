@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
-import { MicrokubesModule, type MicrokubesAclOptions } from 'microkubes-nestjs';
+import { MicrokubesModule, readServiceConfig, type AccessControlGrants } from 'microkubes-nestjs';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { AccessController } from './access.controller.js';
 import { ensureDevKeys } from './dev-keys.js';
 import { gatewayFromEnvironment } from './gateway-settings.js';
@@ -8,26 +9,47 @@ import { HelloController } from './hello.controller.js';
 import { SamlHelloController } from './saml-hello.controller.js';
 import { samlFromEnvironment } from './saml-settings.js';
 
+/** The sample's platform service config: its ACL policies and version serve the embedded defaults too. */
+export const SAMPLE_SERVICE_CONFIG = fileURLToPath(new URL('../config/service-config.json', import.meta.url));
+/** nest-access-control grants for @UseRoles: not part of a platform config, so given in code. */
+const { grants } = JSON.parse(readFileSync(new URL('../config/acl.json', import.meta.url), 'utf8')) as { grants: AccessControlGrants };
+
 const saml = samlFromEnvironment();
+// The platform mounts its keys at /run/secrets (or /run/secrets/microkubes on Kubernetes).
+const keysDir = () => process.env.MICROKUBES_KEYS_DIR || ensureDevKeys(undefined, { saml: !!saml });
+
+/**
+ * With SERVICE_CONFIG_FILE, as on the platform: everything from that file (Kong registration,
+ * keys, strategies, public routes, ACL policies, version), with the grants and SAML given here.
+ * Without it, embedded defaults: development keys, and Kong only when API_GATEWAY_URL is set.
+ */
+const microkubes = process.env.SERVICE_CONFIG_FILE
+  ? MicrokubesModule.forServiceConfig({
+      // Options given in code override the file's: here only when MICROKUBES_KEYS_DIR says so.
+      ...(process.env.MICROKUBES_KEYS_DIR && { keysDir: process.env.MICROKUBES_KEYS_DIR }),
+      security: { saml },
+      acl: { grants },
+    })
+  : MicrokubesModule.forRootAsync({
+      useFactory: () => {
+        const platformConfig = readServiceConfig(SAMPLE_SERVICE_CONFIG);
+        return {
+          keysDir: keysDir(),
+          // ignorePatterns: routes that skip security. With SAML_IDP_SSO_URL: the SAML service
+          // provider, and GET /saml/hello for browsers.
+          security: { publicRoutes: platformConfig.security?.ignorePatterns, saml },
+          // Registers with Kong at start-up when API_GATEWAY_URL is set; start-up fails if that fails.
+          gateway: gatewayFromEnvironment(),
+          // Grants for @UseRoles, and the platform ACL policies, checked on every secured route.
+          acl: { grants, policies: platformConfig.security?.acl?.policies },
+          // Served at GET /version; GET /healthcheck is on by default.
+          version: platformConfig.version,
+        };
+      },
+    });
 
 @Module({
-  imports: [
-    MicrokubesModule.forRootAsync({
-      useFactory: () => ({
-        // The platform mounts its keys at /run/secrets (or /run/secrets/microkubes on Kubernetes).
-        keysDir: process.env.MICROKUBES_KEYS_DIR || ensureDevKeys(undefined, { saml: !!saml }),
-        security: {
-          publicRoutes: ['/healthcheck'],
-          // With SAML_IDP_SSO_URL: the SAML service provider, and GET /saml/hello for browsers.
-          saml,
-        },
-        // Registers with Kong at start-up when API_GATEWAY_URL is set; start-up fails if that fails.
-        gateway: gatewayFromEnvironment(),
-        // Grants for @UseRoles and the platform ACL policies, checked on every secured route.
-        acl: JSON.parse(readFileSync(new URL('../config/acl.json', import.meta.url), 'utf8')) as MicrokubesAclOptions,
-      }),
-    }),
-  ],
+  imports: [microkubes],
   controllers: [HelloController, AccessController, ...(saml ? [SamlHelloController] : [])],
 })
 export class AppModule {}

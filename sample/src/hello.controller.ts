@@ -14,9 +14,9 @@ export class HelloController {
     };
   }
 
-  /** Public through `security.publicRoutes`, as on the platform. */
-  @Get('healthcheck')
-  healthcheck() {
-    return { status: 'ok' };
+  /** Public: the service config's `ignorePatterns` (`/public/.*`) let it skip security. */
+  @Get('public/about')
+  about() {
+    return { service: 'hello-service', docs: 'https://github.com/Microkubes' };
   }
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { readServiceConfig } from 'microkubes-nestjs';
 import { AppModule } from './app.module.js';
 import { demoToken } from './dev-keys.js';
 
@@ -9,11 +10,13 @@ async function main(): Promise<void> {
   const app = await NestFactory.create(AppModule, { abortOnError: false });
   // SIGTERM and SIGINT close the app, which takes this replica's target out of Kong's upstream.
   app.enableShutdownHooks();
-  const port = Number(process.env.PORT ?? 3000);
+  const configFile = process.env.SERVICE_CONFIG_FILE;
+  // From a service config, the port it gives Kong is the one to listen on (as the seed's read_config).
+  const port = Number(process.env.PORT ?? (configFile && readServiceConfig(configFile).service?.port) ?? 3000);
   await app.listen(port);
 
   console.log(`hello-service listening on http://localhost:${port}`);
-  if (!process.env.MICROKUBES_KEYS_DIR) {
+  if (!process.env.MICROKUBES_KEYS_DIR && !configFile) {
     const token = demoToken();
     console.log('\nDevelopment keys in sample/.keys. A demo token, minted as jwt-issuer does:\n');
     console.log(`  ${token}\n`);

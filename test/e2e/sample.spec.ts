@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AppModule } from '../../sample/src/app.module.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AppModule, SAMPLE_SERVICE_CONFIG } from '../../sample/src/app.module.js';
 import { demoToken, ensureDevKeys } from '../../sample/src/dev-keys.js';
 import { gatewayFromEnvironment } from '../../sample/src/gateway-settings.js';
 import { KongAdminEmulator } from '../support/kong-admin-emulator.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { authServerToken, jwtIssuerToken } from '../support/platform-tokens.js';
+import { authServerToken, jwtIssuerToken, systemToken } from '../support/platform-tokens.js';
 import { bearer, getJson, startApp, type RunningApp } from '../support/test-app.js';
 
 describe('the sample service, on platform keys', () => {
@@ -59,8 +59,10 @@ describe('the sample service, on platform keys', () => {
     expect((await getJson(`${running.url}/admin`)).status).toBe(401);
   });
 
-  it('keeps GET /healthcheck public and refuses /hello without a token', async () => {
-    expect(await getJson(`${running.url}/healthcheck`)).toMatchObject({ status: 200, body: { status: 'ok' } });
+  it('keeps GET /healthcheck, /version and /public/about public and refuses /hello without a token', async () => {
+    expect(await getJson(`${running.url}/healthcheck`)).toMatchObject({ status: 200, body: { status: 'ok', info: { keys: { status: 'up', public: 3 } } } });
+    expect(await getJson(`${running.url}/version`)).toMatchObject({ status: 200, body: { version: '1.0.0' } });
+    expect(await getJson(`${running.url}/public/about`)).toMatchObject({ status: 200, body: { service: 'hello-service' } });
     expect(await getJson(`${running.url}/hello`)).toMatchObject({ status: 401, body: { code: 401, message: 'missing bearer token' } });
   });
 });
@@ -121,5 +123,42 @@ describe('the sample service, registering with Kong', () => {
     expect(gatewayFromEnvironment({ API_GATEWAY_URL: 'http://kong:8001', SERVICE_NAME: 'todo', PORT: '8080' })).toEqual({
       adminUrl: 'http://kong:8001', name: 'todo', host: 'todo.service.consul', port: 8080, paths: ['/hello'], target: undefined,
     });
+  });
+});
+
+describe('the sample service, from the platform service config in SERVICE_CONFIG_FILE', () => {
+  afterEach(() => {
+    for (const name of ['SERVICE_CONFIG_FILE', 'API_GATEWAY_URL', 'MICROKUBES_KEYS_DIR']) delete process.env[name];
+    vi.resetModules();
+  });
+
+  it('registers, secures and answers as sample/config/service-config.json says, on the keys and Kong of its environment', async () => {
+    const kong = await KongAdminEmulator.start();
+    const keys = platformKeysDir();
+    Object.assign(process.env, { SERVICE_CONFIG_FILE: SAMPLE_SERVICE_CONFIG, API_GATEWAY_URL: kong.url, MICROKUBES_KEYS_DIR: keys.dir });
+    // The module picks its set-up when it is loaded.
+    vi.resetModules();
+    const { AppModule: ConfiguredModule } = await import('../../sample/src/app.module.js');
+    try {
+      const running = await startApp('express', { imports: [ConfiguredModule] });
+      try {
+        expect([...kong.kong3.services.values()]).toEqual([expect.objectContaining({ name: 'hello-service', host: 'hello-service.service.consul', port: 3000 })]);
+        expect([...kong.kong3.routes.values()]).toEqual([expect.objectContaining({ paths: ['/hello', '/admin', '/reports', '/todos'] })]);
+        expect((await getJson(`${running.url}/version`)).body).toEqual({ version: '1.0.0' });
+        expect((await getJson(`${running.url}/healthcheck`)).body.info).toMatchObject({ keys: { status: 'up' }, gateway: { status: 'up' } });
+        expect((await getJson(`${running.url}/public/about`)).status).toBe(200);
+        const as = (roles: string[]) => bearer(jwtIssuerToken(keys.default.privateKey, { userId: `u-${roles}`, username: `${roles}@example.com`, roles }));
+        expect((await getJson(`${running.url}/todos`, as(['user']))).status).toBe(200);
+        expect((await getJson(`${running.url}/todos/13`, as(['user']))).status).toBe(403);
+        expect((await getJson(`${running.url}/reports`, as(['auditor']))).status).toBe(200);
+        // The platform's system token passes the policies (system-access), as with the Go services.
+        expect((await getJson(`${running.url}/todos`, bearer(systemToken(keys.system.privateKey)))).status).toBe(200);
+      } finally {
+        await running.close();
+      }
+    } finally {
+      await kong.stop();
+      keys.remove();
+    }
   });
 });
