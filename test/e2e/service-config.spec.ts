@@ -1,5 +1,6 @@
 import { Controller, Get, Post, UseGuards } from '@nestjs/common';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,8 @@ import { Auth, CurrentAuth, KeyFileError, MicrokubesAuthGuard, MicrokubesModule,
 import { KongAdminEmulator } from '../support/kong-admin-emulator.js';
 import { platformKeysDir, rsaKeyPair, type PlatformKeys } from '../support/platform-keys.js';
 import { authServerToken, jwtIssuerToken, systemToken } from '../support/platform-tokens.js';
-import { bearer, getJson, PLATFORMS, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
+import { cookieOf, LoginBrowsers, TestIdp } from '../support/saml-idp.js';
+import { bearer, freePort, getJson, PLATFORMS, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 @Controller('todo')
 @UseGuards(MicrokubesAuthGuard)
@@ -177,6 +179,56 @@ describe.each(PLATFORMS)('a platform service config (%s)', (platform) => {
       status = (await fetch(`${url}/healthcheck`)).status;
     }
     expect(status).toBe(200);
+  });
+});
+
+describe('a platform service config with SAML', () => {
+  it('serves the SP under rootURL, registers it with the IdP, and signs a browser in', async () => {
+    const registered: Array<{ path?: string; type?: string; body: string }> = [];
+    const idpServer = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        registered.push({ path: `${request.method} ${request.url}`, type: request.headers['content-type'], body });
+        response.writeHead(201).end();
+      });
+    });
+    await new Promise<void>((resolve) => idpServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const identityProviderUrl = `http://127.0.0.1:${(idpServer.address() as { port: number }).port}/saml/idp`;
+      const port = await freePort();
+      const rootURL = `http://127.0.0.1:${port}/todo`;
+      const file = writeConfig({
+        security: {
+          keysDir: keys.dir,
+          jwt: {},
+          saml: { certFile: join(keys.dir, 'service.cert'), keyFile: join(keys.dir, 'service.key'), identityProviderUrl, rootURL },
+        },
+      });
+      const app = await startApp('express', { imports: [MicrokubesModule.forServiceConfig(file)], controllers: [TodoController] }, port);
+      apps.push(app);
+
+      const entityId = `${rootURL}/saml/metadata`;
+      const acsUrl = `${rootURL}/saml/acs`;
+      expect(registered).toEqual([{ path: 'POST /saml/idp/services', type: 'application/xml', body: expect.stringContaining(`entityID="${entityId}"`) }]);
+      const metadata = await fetch(entityId);
+      expect(metadata.status).toBe(200);
+      expect(await metadata.text()).toContain(`Location="${acsUrl}"`);
+
+      const browsers = new LoginBrowsers();
+      const { request, response } = await browsers.start(`${app.url}/todo/items`, { headers: { accept: 'text/html' } });
+      expect(response.status).toBe(302);
+      expect(request).toMatchObject({ destination: `${identityProviderUrl}/sso`, acsUrl, issuer: entityId, relayState: '/todo/items' });
+      const idp = new TestIdp(`${identityProviderUrl}/metadata`);
+      const xml = idp.signedResponse({ inResponseTo: request.id, destination: acsUrl, recipient: acsUrl, audience: entityId, uid: 'id-jane', username: 'jane@example.com', roles: ['user'] });
+      const landed = await browsers.post(acsUrl, xml, request.relayState ?? undefined);
+      expect(landed.status).toBe(302);
+      expect(landed.headers.get('location')).toBe('/todo/items');
+      const page = await getJson(`${app.url}/todo/items`, { headers: { cookie: cookieOf(landed)! } });
+      expect(page).toMatchObject({ status: 200, body: { for: 'jane@example.com', strategy: 'saml' } });
+    } finally {
+      await new Promise((resolve) => idpServer.close(resolve));
+    }
   });
 });
 
