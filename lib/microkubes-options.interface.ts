@@ -153,6 +153,11 @@ export interface SamlSecurityOptions {
 }
 
 export interface MicrokubesSecurityOptions {
+  /**
+   * No authentication at all: MicrokubesAuthGuard lets every request through, ACL policies
+   * included (the platform's switch, a service config's `security.disable`). Default false.
+   */
+  disable?: boolean;
   /** JWT strategy. Default enabled (`{}`); `false` turns it off. */
   jwt?: JwtSecurityOptions | false;
   /** OAuth2 strategy. Default enabled (`{}`); `false` turns it off. */

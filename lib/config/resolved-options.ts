@@ -1,4 +1,5 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
+import isSafeRegex from 'safe-regex2';
 import type {
   JwtAlgorithm,
   JwtSecurityOptions,
@@ -25,7 +26,7 @@ const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
 /** Option names, per level, so that a misspelt one is pointed out rather than silently ignored. */
 const KNOWN_OPTIONS = {
   root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl', 'version', 'healthCheck', 'versionEndpoint'],
-  security: ['jwt', 'oauth2', 'saml', 'publicRoutes', 'ignoreHttpMethods', 'globalGuard', 'realm', 'tokenCache'],
+  security: ['disable', 'jwt', 'oauth2', 'saml', 'publicRoutes', 'ignoreHttpMethods', 'globalGuard', 'realm', 'tokenCache'],
   jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration'],
   oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'requiredScopes', 'jwksUri'],
 };
@@ -49,6 +50,8 @@ export interface ResolvedOAuth2Options extends ResolvedTokenOptions {
 }
 
 export interface ResolvedSecurityOptions {
+  /** `security.disable`: every request passes. */
+  disabled: boolean;
   jwt?: ResolvedTokenOptions;
   oauth2?: ResolvedOAuth2Options;
   saml?: ResolvedSamlOptions;
@@ -105,6 +108,7 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
     keys: { ...keys },
     watchKeys: optionalBoolean(options.watchKeys, 'watchKeys') ?? true,
     security: {
+      disabled: optionalBoolean(security.disable, 'security.disable') ?? false,
       jwt,
       oauth2,
       saml: resolveSamlOptions(security.saml),
@@ -215,15 +219,27 @@ function resolveHmacSecret(secret: unknown, path: string): KeyObject | undefined
   return createSecretKey(bytes);
 }
 
-/** A public-route pattern, anchored so that it must match the whole path. */
+/**
+ * A public-route pattern, anchored so that it must match the whole path. It runs on every request,
+ * before authentication, on a path the caller chose: a pattern whose time can explode (nested
+ * repetition, as `(.*)*`) is refused.
+ */
 function compileRoutePattern(route: unknown, path: string): RegExp {
-  if (route instanceof RegExp) return new RegExp(`^(?:${route.source})$`, route.flags.replace(/[gy]/g, ''));
-  if (typeof route !== 'string' || route === '') {
+  let pattern: RegExp;
+  if (route instanceof RegExp) {
+    pattern = new RegExp(`^(?:${route.source})$`, route.flags.replace(/[gy]/g, ''));
+  } else if (typeof route !== 'string' || route === '') {
     throw new MicrokubesOptionsError(path, 'must be a regular expression (string or RegExp)');
+  } else {
+    try {
+      pattern = new RegExp(`^(?:${route})$`);
+    } catch (error) {
+      throw new MicrokubesOptionsError(path, `"${route}" is not a valid regular expression: ${(error as Error).message}`);
+    }
   }
-  try {
-    return new RegExp(`^(?:${route})$`);
-  } catch (error) {
-    throw new MicrokubesOptionsError(path, `"${route}" is not a valid regular expression: ${(error as Error).message}`);
+  if (!isSafeRegex(pattern)) {
+    const source = route instanceof RegExp ? route.source : route;
+    throw new MicrokubesOptionsError(path, `"${source}" repeats a repetition (as "(.*)*" does), which can take seconds on one request path: write it without the nesting (e.g. ".*")`);
   }
+  return pattern;
 }

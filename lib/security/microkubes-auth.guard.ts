@@ -10,10 +10,16 @@ import { MICROKUBES_OPTIONS, SAML_SERVICE_PROVIDER } from '../microkubes.constan
 import { SamlLoginRedirect } from '../saml/saml-login-redirect.js';
 import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
 import { MicrokubesAuthenticator } from './microkubes-authenticator.js';
-import { pathOf } from './request-path.js';
+import { routedPath } from '../acl/routed-path.js';
 import { IS_PUBLIC_KEY } from './public.decorator.js';
 import { SecurityException } from './security.exception.js';
 import type { TokenRefusal } from './token-refusal.js';
+
+/**
+ * Longer paths are never public: what a pattern costs grows with the path, and the patterns come
+ * from config files (those with nested repetition are refused at start-up).
+ */
+const MAX_PUBLIC_PATH_LENGTH = 2048;
 
 interface HttpRequest {
   headers: IncomingHttpHeaders;
@@ -69,8 +75,11 @@ export class MicrokubesAuthGuard implements CanActivate {
     // Already authenticated by this guard (global and route guard both in place).
     if (request.user instanceof Auth) return true;
     if (this.security.ignoreHttpMethods.has(request.method) && this.handlerIsFor(request.method, context)) return true;
-    const path = pathOf(request);
-    if (this.security.publicRoutes.some((route) => route.test(path))) return true;
+    if (this.security.disabled) return true;
+    // The route that will run, as the router matched it: neither a `#fragment`, nor an absolute
+    // URL, nor an encoding can make a secured route look like a public one.
+    const path = routedPath(request);
+    if (path.length <= MAX_PUBLIC_PATH_LENGTH && this.security.publicRoutes.some((route) => route.test(path))) return true;
 
     const result = await this.authenticator.authenticate(request, http.getResponse()).catch((error: unknown) => {
       this.logger.error(`Authentication failed unexpectedly: ${(error as Error)?.message ?? error}`);

@@ -18,7 +18,12 @@ export async function buildSecurityChain(
   store: KeyStore,
   saml: SamlServiceProvider | null,
 ): Promise<MicrokubesAuthenticator> {
-  const { jwt, oauth2, tokenCacheSize } = options.security;
+  const { jwt, oauth2, tokenCacheSize, disabled } = options.security;
+  if (disabled) {
+    // As the platform's services: with security off, no strategy and no key is needed.
+    logger.warn('Security is disabled (security.disable): MicrokubesAuthGuard lets every request through');
+    return new MicrokubesAuthenticator([]);
+  }
   const strategies: NamedStrategy[] = [];
   const cache = tokenCacheSize > 0 ? new VerifiedTokenCache(tokenCacheSize) : undefined;
   // A key removed or replaced: tokens it verified must be verified again.
@@ -47,6 +52,8 @@ export async function buildSecurityChain(
     strategies.push(new MicrokubesOAuth2Strategy(new TokenVerification({ strategy: 'oauth2', options: oauth2, keys, requiredScopes })));
   }
   if (saml) strategies.push(saml.sessionStrategy);
+  const { publicRoutes } = options.security;
+  if (publicRoutes.length > 0) logger.log(`Public routes (whole paths of the routes that run): ${publicRoutes.map((route) => route.source).join(', ')}`);
   if (strategies.length === 0) logger.warn('No authentication strategy is enabled: MicrokubesAuthGuard refuses every request');
   return new MicrokubesAuthenticator(strategies, cache);
 }

@@ -1,5 +1,4 @@
 import { All, Controller, Delete, Get, Post, Put, SetMetadata, UseGuards } from '@nestjs/common';
-import { connect } from 'node:net';
 import { ACGuard, AccessControlModule, RolesBuilder, UseRoles } from 'nest-access-control';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -8,7 +7,7 @@ import {
 } from '../../lib/index.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { jwtIssuerToken, type PlatformUser } from '../support/platform-tokens.js';
-import { PLATFORMS, startApp, withRunningApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
+import { PLATFORMS, rawStatus, startApp, withRunningApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 interface Caller extends PlatformUser {
   scopes?: string;
@@ -345,20 +344,6 @@ class NormalisedPathController {
   @Get('admin') admin() { return ok(); }
   @Get('todos/:id') todo() { return ok(); }
   @All('dav') dav() { return ok(); }
-}
-
-/** One raw request, so that the request target goes out exactly as written (absolute form, `#`). */
-function rawStatus(url: string, method: string, target: string, token: string): Promise<number> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => {
-      socket.write(`${method} ${target} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
-    });
-    let response = '';
-    socket.on('data', (chunk) => (response += chunk.toString()));
-    socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0)));
-    socket.on('error', reject);
-  });
 }
 
 describe.each(PLATFORMS)('ACL policies judge the path the router matched (%s)', (platform) => {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication, LoggerService, ModuleMetadata } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 export type HttpPlatform = 'express' | 'fastify';
 export const PLATFORMS: HttpPlatform[] = ['express', 'fastify'];
@@ -84,3 +84,18 @@ export async function getJson<T = any>(url: string, init: RequestInit = {}): Pro
 }
 
 export const bearer = (token: string): RequestInit => ({ headers: { authorization: `Bearer ${token}` } });
+
+/** One raw request, so that the request target goes out exactly as written (absolute form, `#`). */
+export function rawStatus(url: string, method: string, target: string, token?: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  const authorization = token ? `Authorization: Bearer ${token}\r\n` : '';
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`${method} ${target} HTTP/1.1\r\nHost: ${hostname}\r\n${authorization}Connection: close\r\n\r\n`);
+    });
+    let response = '';
+    socket.on('data', (chunk) => (response += chunk.toString()));
+    socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0)));
+    socket.on('error', reject);
+  });
+}

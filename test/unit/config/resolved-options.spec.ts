@@ -21,6 +21,13 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ security: { oauth2: { issuer: null } } }).security.oauth2!.issuer).toBeUndefined();
   });
 
+  it('refuses public routes that repeat a repetition, whose time can explode on one path', () => {
+    for (const route of ['/static/(.*)*\\.js', '(.*/)*public/.*', /(a+)+$/]) {
+      expect(() => resolveOptions({ security: { publicRoutes: ['/ok/.*', route] } })).toThrow(/"security\.publicRoutes\[1\]": .* repeats a repetition/);
+    }
+    expect(() => resolveOptions({ security: { publicRoutes: ['/todo/public/.*', '.*\\.js', '/users/verify', /\/health(check)?/] } })).not.toThrow();
+  });
+
   it('anchors public routes so that they match whole paths', () => {
     const [pattern, regexp] = resolveOptions({ security: { publicRoutes: ['/todo/public/.*', /\/health(check)?/] } }).security.publicRoutes;
     expect(pattern!.test('/todo/public/x')).toBe(true);
