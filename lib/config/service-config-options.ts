@@ -16,7 +16,8 @@ const SAML_CERT_ENTRY = 'saml-sp.cert';
 
 /**
  * The policy the platform's Go services add beside a config's own: the platform's internal
- * `system` tokens may call every route.
+ * `system` tokens may call every route. Here the caller must hold the `system` role as well as be
+ * named `system`, as jwt-issuer's system tokens are.
  */
 export const SYSTEM_ACCESS_POLICY: AclPolicy = {
   id: 'system-access',
@@ -25,12 +26,13 @@ export const SYSTEM_ACCESS_POLICY: AclPolicy = {
   subjects: ['system'],
   resources: ['<.+>'],
   actions: ['api:read', 'api:write'],
+  conditions: { roles: { type: 'RolesCondition', options: { values: ['system'] } } },
 };
 
 /** Which file options came from, and what the code laid over it: for errors that name the file's field. */
 const SERVICE_CONFIG_SOURCE = Symbol('microkubes.serviceConfigSource');
 interface SourcedOptions extends MicrokubesModuleOptions {
-  [SERVICE_CONFIG_SOURCE]?: { file: string; overrides: object };
+  [SERVICE_CONFIG_SOURCE]?: { file: string; overrides: object; adminUrlFromEnvironment: boolean };
 }
 
 /** Options laid over a service config: any part of any option, e.g. `{ gateway: { headers } }`. */
@@ -55,8 +57,20 @@ export interface ServiceConfigSource extends MicrokubesOptionOverrides {
 export function serviceConfigOptions(source: string | ServiceConfigSource = {}, environment: NodeJS.ProcessEnv = process.env): MicrokubesModuleOptions {
   const { configFile, serviceName, ...overrides } = typeof source === 'string' ? { configFile: source } : source;
   const file = serviceConfigFile(configFile, serviceName, environment);
-  const options: SourcedOptions = mergeOptions(optionsFromServiceConfig(readServiceConfig(file), environment), overrides);
-  options[SERVICE_CONFIG_SOURCE] = { file, overrides };
+  const config = readServiceConfig(file);
+  const fromFile = optionsFromServiceConfig(config, environment);
+  const options: SourcedOptions = mergeOptions(fromFile, overrides);
+  const target = options.gateway?.target;
+  if (target && target === fromFile.gateway?.target && options.gateway!.port !== fromFile.gateway.port) {
+    // The file's instance, on the port the code gave.
+    options.gateway!.target = { ...target, address: target.address.replace(/:\d+$/, `:${options.gateway!.port}`) };
+  }
+  if (config.security?.acl && !options.acl?.policies?.some((policy) => policy?.id === SYSTEM_ACCESS_POLICY.id)) {
+    // The platform's system access stays, whatever policies the code gave.
+    options.acl = { ...options.acl, policies: [...(options.acl?.policies ?? []), SYSTEM_ACCESS_POLICY] };
+  }
+  const adminUrlFromEnvironment = !!environment.API_GATEWAY_URL?.trim() && !isSetIn(overrides, 'gateway.adminUrl');
+  options[SERVICE_CONFIG_SOURCE] = { file, overrides, adminUrlFromEnvironment };
   return options;
 }
 
@@ -75,13 +89,8 @@ export function optionsFromServiceConfig(
   if (config.service) options.gateway = gatewayOf(config, environment, address);
   const security = config.security ?? {};
   if (security.keysDir !== undefined) options.keysDir = security.keysDir;
-  if (security.disable) {
-    logger.warn('Security is disabled by the service config (security.disable): every route is public');
-    options.security = { jwt: false, oauth2: false, publicRoutes: ['.*'] };
-    options.acl = { disable: true };
-    return options;
-  }
   options.security = {
+    ...(security.disable !== undefined && { disable: security.disable }),
     jwt: security.jwt ? {} : false,
     oauth2: security.oauth2 ? {} : false,
     publicRoutes: security.ignorePatterns ?? [],
@@ -164,6 +173,9 @@ export function resolveSourcedOptions(given: SourcedOptions): ResolvedMicrokubes
     return resolveOptions(given);
   } catch (error) {
     if (!source || !(error instanceof MicrokubesOptionsError) || isSetIn(source.overrides, error.option)) throw error;
+    if (source.adminUrlFromEnvironment && error.option === 'gateway.adminUrl') {
+      throw new MicrokubesOptionsError('gateway.adminUrl', `from the API_GATEWAY_URL environment variable: ${error.problem}`);
+    }
     const mapping = FILE_FIELDS.find(([option]) => error.option === option || error.option.startsWith(`${option}.`) || error.option.startsWith(`${option}[`));
     if (!mapping) throw error;
     const [option, field] = mapping;

@@ -12,6 +12,8 @@ import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
 @Injectable()
 export class KeyStoreHealthIndicator {
   private readonly needsPublicKeys: boolean;
+  /** Key counts are told only when the health check asks for credentials. */
+  private readonly detailed: boolean;
 
   constructor(
     private readonly keys: KeyStore,
@@ -19,17 +21,19 @@ export class KeyStoreHealthIndicator {
     @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
   ) {
     const { jwt, oauth2 } = options.security;
-    this.needsPublicKeys = jwt !== undefined || (oauth2 !== undefined && oauth2.jwksUri === undefined);
+    this.needsPublicKeys = !options.security.disabled && (jwt !== undefined || (oauth2 !== undefined && oauth2.jwksUri === undefined));
+    this.detailed = options.endpoints.healthCheck?.public === false;
   }
 
   check(key = 'keys'): HealthIndicatorResult {
     const indicator = this.indicators.check(key);
     const { reloadError, ...counts } = this.keys.status();
+    const shown = this.detailed ? counts : {};
     if (this.needsPublicKeys && counts.public === 0) {
-      return indicator.down({ ...counts, message: 'no public key is loaded: tokens cannot be verified' });
+      return indicator.down({ ...shown, message: 'no public key is loaded: tokens cannot be verified' });
     }
-    // The reason (with file names) is in the log, not in a public answer.
-    if (reloadError) return indicator.degraded({ ...counts, message: 'the key files changed but cannot be loaded: the previous keys are in use' });
-    return indicator.up(counts);
+    // The reason (with file names) is in the log, not in the answer.
+    if (reloadError) return indicator.degraded({ ...shown, message: 'the key files changed but cannot be loaded: the previous keys are in use' });
+    return indicator.up(shown);
   }
 }

@@ -179,17 +179,11 @@ describe('optionsFromServiceConfig', () => {
     expect(optionsFromServiceConfig({ security: {} }).acl).toBeUndefined();
   });
 
-  it('makes every route public when security is disabled', () => {
-    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
-    try {
-      expect(optionsFromServiceConfig({ security: { disable: true, jwt: {}, acl: { policies: [] } } })).toMatchObject({
-        security: { jwt: false, oauth2: false, publicRoutes: ['.*'] },
-        acl: { disable: true },
-      });
-      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/Security is disabled/));
-    } finally {
-      warn.mockRestore();
-    }
+  it("maps security.disable onto the module's switch, the rest kept for code that turns it back on", () => {
+    expect(optionsFromServiceConfig({ security: { disable: true, jwt: {}, acl: { policies: [] } } })).toMatchObject({
+      security: { disable: true, jwt: {}, oauth2: false },
+      acl: { disable: false, policies: [SYSTEM_ACCESS_POLICY] },
+    });
   });
 
   it('serves SAML at the root path of rootURL (Kong passes the path on)', () => {
@@ -205,6 +199,26 @@ describe('serviceConfigOptions', () => {
     expect(options.version).toBe('2.0.0');
     expect(options.security).toMatchObject({ jwt: {}, oauth2: false, globalGuard: true, publicRoutes: ['/todo/public/.*'] });
     expect(options.acl).toMatchObject({ disable: true, policies: [{ id: 'todo-read' }, { id: 'system-access' }] });
+  });
+
+  it("moves the file's target to the port the code gives", () => {
+    const options = serviceConfigOptions({ configFile: TODO, gateway: { port: 3000 } }, {});
+    const target = options.gateway!.target;
+    if (target) expect(target).toEqual({ address: expect.stringMatching(/:3000$/), weight: 10 });
+    expect(serviceConfigOptions({ configFile: TODO, gateway: { port: 3000, target: { address: '10.0.0.9:4000' } } }, {}).gateway!.target).toEqual({
+      address: '10.0.0.9:4000', weight: 10,
+    });
+  });
+
+  it("keeps the platform's system access when the code gives policies of its own", () => {
+    const own = { id: 'mine', effect: 'allow' as const, subjects: ['<.+>'], resources: ['/x'], actions: ['api:read'] };
+    expect(serviceConfigOptions({ configFile: TODO, acl: { policies: [own] } }, {}).acl!.policies).toEqual([own, SYSTEM_ACCESS_POLICY]);
+  });
+
+  it('blames API_GATEWAY_URL, not the file, for an admin URL it gave', () => {
+    expect(() => resolveSourcedOptions(serviceConfigOptions(TODO, { API_GATEWAY_URL: 'kong-admin:8001' }))).toThrow(
+      'Invalid MicrokubesModule option "gateway.adminUrl": from the API_GATEWAY_URL environment variable: must be an http(s) URL (got kong-admin:)',
+    );
   });
 
   it('names the file field when a value of the file is wrong, and the option when the code is', () => {
