@@ -29,6 +29,12 @@ const RUN = SCENARIOS.filter(
   (scenario, i) => !ONLY || i === 0 || i === SCENARIOS.length - 1 || ONLY.some((word) => scenario.name.includes(word)),
 );
 const DISTINCT_TOKENS = 10_000;
+/** Each of ours beside the alternative a user would otherwise write: their ratio is printed. */
+const SIDE_BY_SIDE: Array<[ours: string, alternative: string]> = [
+  ['guard, SAML session cookie', 'alternative: express-session + passport'],
+  ['health check, Kong answer shared (1 s)', 'alternative: terminus pingCheck per health'],
+  ['health check, Kong asked per check (ttl 0)', 'alternative: terminus pingCheck per health'],
+];
 const RESULTS = fileURLToPath(new URL('../../results/', import.meta.url));
 const SERVER = fileURLToPath(new URL('./http-server.js', import.meta.url));
 const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
@@ -183,10 +189,10 @@ function averageRounds(measurements: Measurement[]): Measurement[] {
 }
 
 function report(measurements: Measurement[]): void {
-  const find = (adapter: Adapter, name: string) => measurements.find((m) => m.adapter === adapter && m.scenario === name)!;
+  const find = (adapter: Adapter, name: string) => measurements.find((m) => m.adapter === adapter && m.scenario === name);
   const rows = measurements.map((m) => {
-    const unsecured = find(m.adapter, SCENARIOS[0]!.name).requestsPerSecond;
-    const baseline = find(m.adapter, SCENARIOS.at(-1)!.name).requestsPerSecond;
+    const unsecured = find(m.adapter, SCENARIOS[0]!.name)!.requestsPerSecond;
+    const baseline = find(m.adapter, SCENARIOS.at(-1)!.name)!.requestsPerSecond;
     return { ...m, vsUnsecured: m.requestsPerSecond / unsecured, vsBaseline: m.requestsPerSecond / baseline };
   });
   console.log(`\nHTTP, ${ROUNDS} rounds of ${SECONDS} s per scenario (mean req/s and p50, worst p99, max RSS), ${CONNECTIONS} connections, on ${process.version}:\n`);
@@ -196,11 +202,16 @@ function report(measurements: Measurement[]): void {
       `${row.adapter.padEnd(8)} ${row.scenario.padEnd(42)} ${Math.round(row.requestsPerSecond).toString().padStart(8)} ${row.p50Ms.toFixed(1).padStart(7)} ${row.p99Ms.toFixed(1).padStart(7)} ${row.vsUnsecured.toFixed(2).padStart(8)} ${row.vsBaseline.toFixed(2).padStart(7)} ${row.rssMb.toFixed(0).padStart(7)} ${String(row.non2xx + row.errors).padStart(8)}`,
     );
   }
+  for (const [ours, alternative] of SIDE_BY_SIDE) {
+    for (const adapter of ADAPTERS) {
+      const [a, b] = [find(adapter, ours), find(adapter, alternative)];
+      if (a && b) console.log(`${adapter}: "${ours}" vs "${alternative}": ${(a.requestsPerSecond / b.requestsPerSecond).toFixed(2)}x`);
+    }
+  }
+  // A partial run (BENCH_ONLY) leaves the committed results alone.
+  if (ONLY) return;
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'http.json'), `${JSON.stringify({ node: process.version, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, results: rows }, null, 2)}\n`);
-  const saml = find('express', 'guard, SAML session cookie').requestsPerSecond;
-  const sessions = find('express', 'alternative: express-session + passport').requestsPerSecond;
-  console.log(`\nExpress, SAML session cookie vs express-session + passport: ${(saml / sessions).toFixed(2)}x`);
   const chartRows = RUN.map((scenario) => ({
     scenario: scenario.name,
     values: Object.fromEntries(

@@ -1,10 +1,13 @@
 import 'reflect-metadata';
+import { HttpModule } from '@nestjs/axios';
 import { Controller, Get, Inject, Injectable, Req, UseGuards, type CanActivate, type DynamicModule, type ExecutionContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { HealthCheckService, HttpHealthIndicator, TerminusModule } from '@nestjs/terminus';
 import session from 'express-session';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import passport from 'passport';
 import { join } from 'node:path';
 import { ExtractJwt, Strategy } from 'passport-jwt';
@@ -105,6 +108,36 @@ class SessionController {
   }
 }
 
+/**
+ * A stand-in for Kong's admin API, in this process, for the health checks: it answers every call
+ * at once (registration's included), the cheapest Kong there can be.
+ */
+async function kongStandIn(): Promise<string> {
+  const answer = JSON.stringify({ id: 'bench', data: [], version: '3.9.1' });
+  const server = createServer((request, response) => {
+    request.resume();
+    response.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+const kongUrl = appKind.startsWith('health') || appKind === 'terminus-ping' ? await kongStandIn() : '';
+const gateway = { adminUrl: kongUrl, apiMode: 'services' as const, name: 'hello', paths: ['/hello'], host: 'hello.service.consul' };
+
+/** The usual alternative: a terminus controller of one's own, pinging Kong's admin API on each check. */
+@Controller()
+class PingHealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly http: HttpHealthIndicator,
+  ) {}
+
+  @Get('healthcheck')
+  check() {
+    return this.health.check([() => this.http.pingCheck('gateway', kongUrl)]);
+  }
+}
+
 function microkubes(options: Parameters<typeof MicrokubesModule.forRoot>[0]): DynamicModule {
   return {
     module: class BenchModule {},
@@ -135,6 +168,13 @@ const apps: Record<Scenario['app'], () => DynamicModule> = {
       },
     }),
   'express-session': () => ({ module: class SessionModule {}, controllers: [SessionController], providers: [SessionGuard] }),
+  health: () => microkubes({ gateway }),
+  'health-no-cache': () => microkubes({ gateway, healthCheck: { gatewayCacheTtl: 0 } }),
+  'terminus-ping': () => ({
+    module: class PingModule {},
+    imports: [TerminusModule.forRoot({ logger: false }), HttpModule],
+    controllers: [PingHealthController],
+  }),
 };
 
 const app = adapter === 'fastify'

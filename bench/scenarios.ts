@@ -2,7 +2,7 @@
 export interface Scenario {
   name: string;
   /** What the server app looks like (see http-server.ts). */
-  app: 'unsecured' | 'microkubes' | 'microkubes-no-cache' | 'baseline' | 'acl' | 'saml' | 'express-session';
+  app: 'unsecured' | 'microkubes' | 'microkubes-no-cache' | 'baseline' | 'acl' | 'saml' | 'express-session' | 'health' | 'health-no-cache' | 'terminus-ping';
   path: string;
   /** `none`, one token repeated, the 10,000 distinct tokens in rotation, or a session cookie. */
   tokens: 'none' | 'one' | 'distinct' | 'session';
@@ -19,6 +19,9 @@ export const SCENARIOS: Scenario[] = [
   { name: 'guard + ACL of 1,000 policies', app: 'acl', path: '/hello', tokens: 'one' },
   { name: 'guard, SAML session cookie', app: 'saml', path: '/hello', tokens: 'session', expressOnly: true },
   { name: 'alternative: express-session + passport', app: 'express-session', path: '/hello', tokens: 'session', expressOnly: true },
+  { name: 'health check, Kong answer shared (1 s)', app: 'health', path: '/healthcheck', tokens: 'none' },
+  { name: 'health check, Kong asked per check (ttl 0)', app: 'health-no-cache', path: '/healthcheck', tokens: 'none' },
+  { name: 'alternative: terminus pingCheck per health', app: 'terminus-ping', path: '/healthcheck', tokens: 'none' },
   { name: 'baseline: docs AuthGuard(jwt), PEM key', app: 'baseline', path: '/hello', tokens: 'one' },
 ];
 
