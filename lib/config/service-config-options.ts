@@ -65,10 +65,8 @@ export function serviceConfigOptions(source: string | ServiceConfigSource = {}, 
     // The file's instance, on the port the code gave.
     options.gateway!.target = { ...target, address: target.address.replace(/:\d+$/, `:${options.gateway!.port}`) };
   }
-  if (config.security?.acl && !options.acl?.policies?.some((policy) => policy?.id === SYSTEM_ACCESS_POLICY.id)) {
-    // The platform's system access stays, whatever policies the code gave.
-    options.acl = { ...options.acl, policies: [...(options.acl?.policies ?? []), SYSTEM_ACCESS_POLICY] };
-  }
+  // The platform's system access stays, whatever policies the code gave.
+  if (config.security?.acl) options.acl = { ...options.acl, policies: withSystemAccess(options.acl?.policies ?? []) };
   const adminUrlFromEnvironment = !!environment.API_GATEWAY_URL?.trim() && !isSetIn(overrides, 'gateway.adminUrl');
   options[SERVICE_CONFIG_SOURCE] = { file, overrides, adminUrlFromEnvironment };
   return options;
@@ -103,13 +101,13 @@ export function optionsFromServiceConfig(
       options.keys = { ...(keyFile && { [SAML_KEY_ENTRY]: keyFile }), ...(certFile && { [SAML_CERT_ENTRY]: certFile }) };
     }
   }
-  if (security.acl) {
-    const policies = security.acl.policies ?? [];
-    const system = policies.some((policy) => policy.id === SYSTEM_ACCESS_POLICY.id) ? [] : [SYSTEM_ACCESS_POLICY];
-    // Appended, so that a policy's index in errors is its index in the file.
-    options.acl = { disable: security.acl.disable ?? false, policies: [...policies, ...system] };
-  }
+  if (security.acl) options.acl = { disable: security.acl.disable ?? false, policies: withSystemAccess(security.acl.policies ?? []) };
   return options;
+}
+
+/** Appended (so that a policy's index in errors is its index in the file), unless a policy has its id. */
+function withSystemAccess(policies: AclPolicy[]): AclPolicy[] {
+  return policies.some((policy) => policy?.id === SYSTEM_ACCESS_POLICY.id) ? policies : [...policies, SYSTEM_ACCESS_POLICY];
 }
 
 function gatewayOf(config: ServiceConfig, environment: NodeJS.ProcessEnv, address: () => string | undefined): MicrokubesGatewayOptions {

@@ -29,7 +29,7 @@ export interface ServiceConfig {
     /** The platform's switch: no authentication at all. */
     disable?: boolean;
     keysDir?: string;
-    /** Regular expressions, each matched against the whole request path: these skip security. */
+    /** Regular expressions, each matched against the whole path of the route that runs: these skip security. */
     ignorePatterns?: string[];
     /** Default `["OPTIONS"]`. */
     ignoreHttpMethods?: string[];
