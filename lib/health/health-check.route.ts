@@ -4,6 +4,7 @@ import { HealthCheckService, type HealthIndicatorFunction } from '@nestjs/termin
 import { Auth } from '../auth/auth.js';
 import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
+import { quote } from '../security/challenge-quote.js';
 import { MicrokubesAuthenticator } from '../security/microkubes-authenticator.js';
 import { KeyStoreHealthIndicator } from './key-store.indicator.js';
 import { KongAdminHealthIndicator } from './kong-admin.indicator.js';
@@ -52,11 +53,10 @@ export class HealthCheckRoute implements OnModuleInit {
   private async refusal(request: RouteRequest, response: object): Promise<RouteAnswer | undefined> {
     const result = await this.authenticator.authenticate(request, response);
     if (result instanceof Auth) return undefined;
-    const realm = this.options.security.realm.replace(/[^\x20-\x7e]/g, '?').replace(/[\\"]/g, '\\$&');
     return {
       status: 401,
       body: { code: 401, message: result.message },
-      headers: { 'WWW-Authenticate': `Bearer realm="${realm}"` },
+      headers: { 'WWW-Authenticate': `Bearer realm="${quote(this.options.security.realm)}"` },
     };
   }
 }

@@ -13,6 +13,7 @@ import { MicrokubesAuthenticator } from './microkubes-authenticator.js';
 import { routedPath } from '../acl/routed-path.js';
 import { IS_PUBLIC_KEY } from './public.decorator.js';
 import { SecurityException } from './security.exception.js';
+import { quote } from './challenge-quote.js';
 import type { TokenRefusal } from './token-refusal.js';
 
 /**
@@ -137,9 +138,4 @@ export class MicrokubesAuthGuard implements CanActivate {
     if (refusal.kind === 'insufficient_scope') parts.push(`scope="${quote(refusal.scopes.join(' '))}"`);
     return parts.join(', ');
   }
-}
-
-/** A quoted-string of the challenge: printable ASCII only, so that no header can be refused. */
-function quote(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, '?').replace(/[\\"]/g, '\\$&');
 }
