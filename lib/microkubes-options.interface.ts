@@ -203,6 +203,11 @@ export interface KongTargetOptions {
   address: string;
   /** Default 100 (Kong's default). */
   weight?: number;
+  /**
+   * Default true: start-up fails when this instance cannot be added. False: a warning, and the
+   * service is registered without it (so a service config's `weight` maps).
+   */
+  required?: boolean;
 }
 
 /** How registration retries while Kong is unreachable, answers 5xx, or times out. */

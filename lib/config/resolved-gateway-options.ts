@@ -28,7 +28,7 @@ export interface ResolvedGatewayOptions {
   tags: string[];
   headers: Record<string, string>;
   plugins: Array<Required<KongPluginOptions>>;
-  target?: { upstream: string; address: string; weight: number };
+  target?: { upstream: string; address: string; weight: number; required: boolean };
   retry: ResolvedRetryOptions;
 }
 
@@ -165,7 +165,7 @@ function resolvePlugins(plugins: KongPluginOptions[] | undefined): Array<Require
 function resolveTarget(target: MicrokubesGatewayOptions['target'], host: string): ResolvedGatewayOptions['target'] {
   if (target === undefined) return undefined;
   if (!isObject(target)) throw new MicrokubesOptionsError('gateway.target', 'must be { address, upstream?, weight? }');
-  warnUnknown(target, ['upstream', 'address', 'weight'], 'gateway.target.');
+  warnUnknown(target, ['upstream', 'address', 'weight', 'required'], 'gateway.target.');
   const address = optionalString(target.address, 'gateway.target.address');
   const port = Number(/:(\d+)$/.exec(address ?? '')?.[1]);
   if (address === undefined || !(port >= 1 && port <= 65_535)) {
@@ -175,5 +175,6 @@ function resolveTarget(target: MicrokubesGatewayOptions['target'], host: string)
     upstream: optionalString(target.upstream, 'gateway.target.upstream') ?? host,
     address,
     weight: optionalInteger(target.weight, 'gateway.target.weight', 0, 65_535) ?? 100,
+    required: optionalBoolean(target.required, 'gateway.target.required') ?? true,
   };
 }

@@ -1,6 +1,6 @@
 import type { ResolvedGatewayOptions } from '../config/resolved-gateway-options.js';
 import type { KongAdminClient } from './kong-admin.client.js';
-import { definedFields, segment, upsertPluginsByName, type KongRegistrar } from './kong-registrar.js';
+import { addTarget, definedFields, segment, upsertPluginsByName, type KongRegistrar } from './kong-registrar.js';
 
 const KONG_DEFAULT_RETRIES = 5;
 const KONG_DEFAULT_TIMEOUT = 60_000;
@@ -19,12 +19,14 @@ export class KongLegacyRegistrar implements KongRegistrar {
   readonly mode = 'legacy';
 
   async register(client: KongAdminClient, options: ResolvedGatewayOptions): Promise<void> {
-    const upstream = options.target?.upstream;
-    if (options.target) {
-      const found = await client.call('GET', `/upstreams/${segment(options.target.upstream)}`, undefined, [404]);
-      if (found.status === 404) await client.call('POST', '/upstreams/', { name: options.target.upstream }, [409]);
-      await client.call('POST', `/upstreams/${segment(options.target.upstream)}/targets`,
-        { target: options.target.address, weight: options.target.weight }, [409]);
+    const { target } = options;
+    const upstream = target?.upstream;
+    if (target) {
+      await addTarget(target, async () => {
+        const found = await client.call('GET', `/upstreams/${segment(target.upstream)}`, undefined, [404]);
+        if (found.status === 404) await client.call('POST', '/upstreams/', { name: target.upstream }, [409]);
+        await client.call('POST', `/upstreams/${segment(target.upstream)}/targets`, { target: target.address, weight: target.weight }, [409]);
+      });
     }
     const api = definedFields({
       name: options.name,

@@ -1,5 +1,8 @@
+import { Logger } from '@nestjs/common';
 import type { ResolvedGatewayOptions } from '../config/resolved-gateway-options.js';
 import type { KongAdminClient } from './kong-admin.client.js';
+
+const logger = new Logger('KongRegistration');
 
 /** How one generation of Kong's admin API is told about a service. */
 export interface KongRegistrar {
@@ -8,6 +11,19 @@ export interface KongRegistrar {
   register(client: KongAdminClient, options: ResolvedGatewayOptions): Promise<void>;
   /** Takes this instance's target out of the upstream; a target already gone is fine. */
   removeTarget(client: KongAdminClient, target: NonNullable<ResolvedGatewayOptions['target']>): Promise<void>;
+}
+
+/**
+ * Adds this instance to its upstream with `add`. A target that is not `required` may fail: the
+ * service is registered all the same, with a warning.
+ */
+export async function addTarget(target: NonNullable<ResolvedGatewayOptions['target']>, add: () => Promise<unknown>): Promise<void> {
+  try {
+    await add();
+  } catch (error) {
+    if (target.required) throw error;
+    logger.warn(`Not added as target ${target.address} of upstream ${target.upstream}, going on without it: ${(error as Error).message}`);
+  }
 }
 
 /** A path segment for an entity's name or id. */

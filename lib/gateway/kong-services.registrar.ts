@@ -1,6 +1,6 @@
 import { serviceTag, type ResolvedGatewayOptions } from '../config/resolved-gateway-options.js';
 import type { KongAdminClient } from './kong-admin.client.js';
-import { definedFields, segment, upsertPluginsByName, type KongRegistrar } from './kong-registrar.js';
+import { addTarget, definedFields, segment, upsertPluginsByName, type KongRegistrar } from './kong-registrar.js';
 
 interface KongPlugin {
   id: string;
@@ -23,7 +23,8 @@ export class KongServicesRegistrar implements KongRegistrar {
   async register(client: KongAdminClient, options: ResolvedGatewayOptions): Promise<void> {
     const tags = this.withTags ? options.tags : undefined;
     const upstream = options.target?.upstream;
-    if (options.target) await this.registerTarget(client, options.target, tags);
+    const { target } = options;
+    if (target) await addTarget(target, () => this.registerTarget(client, target, tags));
     const { body: service } = await client.call<{ id: string }>('PUT', `/services/${segment(options.name)}`, definedFields({
       name: options.name,
       protocol: options.protocol,

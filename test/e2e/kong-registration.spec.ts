@@ -69,6 +69,23 @@ describe.each([CURRENT, '1.4.3', '2.8.4'])('Kong %s: services and routes', (vers
 });
 
 describe('Kong 3.x registration', () => {
+  it('registers the service without a target that is not required and cannot be added, with a warning', async () => {
+    const emulator = await kong();
+    // GET /upstreams/{name} finds none (404), then creating it answers 404 as well.
+    emulator.failNext(2, 404);
+    const app = await boot(emulator, { apiMode: 'services', target: { address: '10.0.0.1:3000', required: false } });
+    expect([...emulator.kong3.services.values()]).toEqual([expect.objectContaining({ name: 'hello-service' })]);
+    expect(emulator.kong3.upstreams.size).toBe(0);
+    expect(app.logger.lines.some((line) => line.startsWith('Not added as target 10.0.0.1:3000 of upstream hello-service.service.consul, going on without it: PUT /upstreams/hello-service.service.consul answered 404'))).toBe(true);
+  });
+
+  it('fails start-up when a required target cannot be added', async () => {
+    const emulator = await kong();
+    emulator.failNext(2, 404);
+    await expect(boot(emulator, { apiMode: 'services', target: { address: '10.0.0.1:3000' } })).rejects.toThrow(/PUT \/upstreams\/hello-service.service.consul answered 404/);
+    expect(emulator.kong3.services.size).toBe(0);
+  });
+
   it('sends every optional setting, and provisions plugins once, tagged', async () => {
     const emulator = await kong();
     await boot(emulator, {

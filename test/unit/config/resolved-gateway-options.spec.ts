@@ -25,7 +25,7 @@ describe('resolveGatewayOptions', () => {
 
   it('puts the target in the upstream named after the host, weight 100, by default', () => {
     expect(resolveGatewayOptions({ ...base, target: { address: '10.0.0.5:3000' } }, {})!.target).toEqual({
-      upstream: 'hello-service.service.consul', address: '10.0.0.5:3000', weight: 100,
+      upstream: 'hello-service.service.consul', address: '10.0.0.5:3000', weight: 100, required: true,
     });
   });
 
