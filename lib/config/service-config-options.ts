@@ -119,7 +119,8 @@ function gatewayOf(config: ServiceConfig, environment: NodeJS.ProcessEnv, addres
   if (service.hosts) gateway.hosts = service.hosts;
   if (service.weight !== undefined) {
     const ip = address();
-    if (ip) gateway.target = { address: `${ip}:${port}`, weight: service.weight };
+    // Best effort: the platform's own services register no target (their code for it is disabled).
+    if (ip) gateway.target = { address: `${ip}:${port}`, weight: service.weight, required: false };
     else logger.warn('service.weight: this instance has no IPv4 address other than loopback, so it is not added as a target of its upstream; set gateway.target in code');
   }
   return gateway;
@@ -136,9 +137,9 @@ function samlOf(saml: NonNullable<NonNullable<ServiceConfig['security']>['saml']
     routePrefix: `${new URL(root).pathname.replace(/\/+$/, '')}/saml`,
     idpEntityId: `${idp}/metadata`,
     idpSsoUrl: `${idp}/sso`,
+    // In the background, with a warning when the IdP does not take it (the Go services stop then:
+    // `registration: { required: true }` in code does the same).
     registrationUrl: `${idp}/services`,
-    // The platform's services stop when the IdP does not take their SP.
-    registration: { required: true },
     ...(saml.keyFile && { privateKeyName: SAML_KEY_ENTRY }),
     ...(saml.certFile && { certName: SAML_CERT_ENTRY }),
   };

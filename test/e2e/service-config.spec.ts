@@ -221,6 +221,8 @@ describe('a platform service config with SAML', () => {
 
       const entityId = `${rootURL}/saml/metadata`;
       const acsUrl = `${rootURL}/saml/acs`;
+      // Registration runs in the background.
+      for (let i = 0; i < 50 && registered.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(registered).toEqual([{ path: 'POST /saml/idp/services', type: 'application/xml', body: expect.stringContaining(`entityID="${entityId}"`) }]);
       const metadata = await fetch(entityId);
       expect(metadata.status).toBe(200);
@@ -240,6 +242,20 @@ describe('a platform service config with SAML', () => {
     } finally {
       await new Promise((resolve) => idpServer.close(resolve));
     }
+  });
+});
+
+describe('a platform service config with SAML, its IdP down', () => {
+  it('starts and serves the SP, registering in the background with a warning', async () => {
+    const idpPort = await freePort();
+    const port = await freePort();
+    const file = writeConfig({
+      security: { keysDir: keys.dir, jwt: {}, saml: { identityProviderUrl: `http://127.0.0.1:${idpPort}/saml/idp`, rootURL: `http://127.0.0.1:${port}` } },
+    });
+    const app = await startApp('express', { imports: [MicrokubesModule.forServiceConfig(file)], controllers: [TodoController] }, port);
+    apps.push(app);
+    expect((await fetch(`${app.url}/saml/metadata`)).status).toBe(200);
+    expect((await getJson(`${app.url}/todo/items`, bearer(user(['user'])))).status).toBe(200);
   });
 });
 

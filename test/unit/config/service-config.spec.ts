@@ -128,7 +128,7 @@ describe('optionsFromServiceConfig', () => {
         paths: ['/todo'],
         host: 'todo.service.consul',
         port: 8080,
-        target: { address: '10.1.2.3:8080', weight: 10 },
+        target: { address: '10.1.2.3:8080', weight: 10, required: false },
       },
       security: {
         jwt: {},
@@ -142,7 +142,6 @@ describe('optionsFromServiceConfig', () => {
           idpEntityId: 'http://kong:8000/saml/idp/metadata',
           idpSsoUrl: 'http://kong:8000/saml/idp/sso',
           registrationUrl: 'http://kong:8000/saml/idp/services',
-          registration: { required: true },
           privateKeyName: 'saml-sp.key',
           certName: 'saml-sp.cert',
         },
@@ -204,9 +203,9 @@ describe('serviceConfigOptions', () => {
   it("moves the file's target to the port the code gives", () => {
     const options = serviceConfigOptions({ configFile: TODO, gateway: { port: 3000 } }, {});
     const target = options.gateway!.target;
-    if (target) expect(target).toEqual({ address: expect.stringMatching(/:3000$/), weight: 10 });
+    if (target) expect(target).toEqual({ address: expect.stringMatching(/:3000$/), weight: 10, required: false });
     expect(serviceConfigOptions({ configFile: TODO, gateway: { port: 3000, target: { address: '10.0.0.9:4000' } } }, {}).gateway!.target).toEqual({
-      address: '10.0.0.9:4000', weight: 10,
+      address: '10.0.0.9:4000', weight: 10, required: false,
     });
   });
 
