@@ -34,7 +34,7 @@ export class HealthCheckRoute implements OnModuleInit {
     if (!settings || !adapter) return;
     const indicators: HealthIndicatorFunction[] = [() => this.keys.check()];
     if (this.gateway.configured) indicators.push(() => this.gateway.check());
-    serveModuleGetRoute(adapter, settings.path, async (request, response) => {
+    const served = serveModuleGetRoute(adapter, settings.path, async (request, response) => {
       if (!settings.public) {
         const refused = await this.refusal(request, response);
         if (refused) return refused;
@@ -46,7 +46,7 @@ export class HealthCheckRoute implements OnModuleInit {
         throw error;
       }
     }, this.logger, 'healthCheck.path');
-    this.logger.log(`Health check at GET ${settings.path}${settings.public ? '' : ' (authenticated)'}`);
+    if (served) this.logger.log(`Health check at GET ${settings.path}${settings.public ? '' : ' (authenticated)'}`);
   }
 
   /** With `public: false`: 401 unless the request carries credentials MicrokubesAuthGuard would take. */

@@ -1,7 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type { IncomingHttpHeaders } from 'node:http';
-import { MicrokubesOptionsError } from '../config/microkubes-options.error.js';
 
 /** The request as both adapters hand it over (Express `req`, Fastify `request`). */
 export interface RouteRequest {
@@ -17,17 +16,22 @@ export interface RouteAnswer {
 /**
  * A GET (and HEAD) route of the module's own, registered on the HTTP adapter itself like
  * @nestjs/swagger's: Express and Fastify alike, outside Nest's guards and global prefix, so that
- * probes reach it at the path they are given, whatever the app's guards.
+ * probes reach it at the path they are given, whatever the app's guards. Where the app has a GET
+ * route of that path already, the app's answers, on both adapters, and a warning says so.
  */
 export function serveModuleGetRoute(
   adapter: AbstractHttpAdapter,
   path: string,
   answer: (request: RouteRequest, response: object) => Promise<RouteAnswer>,
   logger: Logger,
-  /** The option that sets the path, named when it is taken. */
+  /** The option that sets the path, named when the app has the path already. */
   option: string,
-): void {
-  const register = () => adapter.get(path, (request: RouteRequest, response: object) => {
+): boolean {
+  if (appHasGetRoute(adapter, path)) {
+    logger.warn(`GET ${path} is a route of the app: it answers there, not the module's (set ${option}, or turn it off)`);
+    return false;
+  }
+  adapter.get(path, (request: RouteRequest, response: object) => {
     answer(request, response)
       .catch((error: unknown): RouteAnswer => {
         logger.error(`GET ${path} failed: ${(error as Error)?.message ?? error}`);
@@ -40,10 +44,15 @@ export function serveModuleGetRoute(
       })
       .catch((error: unknown) => logger.error(`GET ${path}: cannot answer: ${(error as Error)?.message ?? error}`));
   });
-  try {
-    register();
-  } catch (error) {
-    // Fastify refuses a second route on a path; Express would let the app's own one answer.
-    throw new MicrokubesOptionsError(option, `GET ${path} is a route of the app already: give this one another path, or turn it off (${(error as Error).message})`);
-  }
+  return true;
+}
+
+/** Fastify refuses a second route on a path and Express would never reach it: ask each first. */
+function appHasGetRoute(adapter: AbstractHttpAdapter, path: string): boolean {
+  const instance = adapter.getInstance<{
+    hasRoute?: (route: { method: string; url: string }) => boolean;
+    router?: { stack?: Array<{ route?: { path?: unknown; methods?: Record<string, boolean> } }> };
+  }>();
+  if (typeof instance.hasRoute === 'function') return instance.hasRoute({ method: 'GET', url: path });
+  return (instance.router?.stack ?? []).some((layer) => layer.route?.path === path && layer.route.methods?.get === true);
 }

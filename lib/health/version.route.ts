@@ -19,7 +19,8 @@ export class VersionRoute implements OnModuleInit {
     const adapter = this.adapterHost.httpAdapter;
     if (!versionEndpoint || version === undefined || !adapter) return;
     const answer = { status: 200, body: { version } };
-    serveModuleGetRoute(adapter, versionEndpoint.path, async () => answer, this.logger, 'versionEndpoint.path');
-    this.logger.log(`Version ${version} at GET ${versionEndpoint.path}`);
+    if (serveModuleGetRoute(adapter, versionEndpoint.path, async () => answer, this.logger, 'versionEndpoint.path')) {
+      this.logger.log(`Version ${version} at GET ${versionEndpoint.path}`);
+    }
   }
 }

@@ -172,16 +172,11 @@ describe('GET /healthcheck and the key store', () => {
   });
 });
 
-describe('GET /healthcheck beside an app route of the same path', () => {
-  it('fails start-up on Fastify, naming the option', async () => {
-    await expect(boot('fastify', {}, [OwnHealthController])).rejects.toThrow(
-      'Invalid MicrokubesModule option "healthCheck.path": GET /healthcheck is a route of the app already',
-    );
-  });
-
-  it("leaves the path to the app's own route on Express", async () => {
-    const { url } = await boot('express', {}, [OwnHealthController]);
+describe.each(PLATFORMS)('GET /healthcheck beside an app route of the same path (%s)', (platform) => {
+  it("leaves the path to the app's own route, with a warning", async () => {
+    const { url, logger } = await boot(platform, {}, [OwnHealthController]);
     expect((await getJson(`${url}/healthcheck`)).body).toEqual({ mine: true });
+    expect(logger.lines).toContain("GET /healthcheck is a route of the app: it answers there, not the module's (set healthCheck.path, or turn it off)");
   });
 });
 
