@@ -11,6 +11,7 @@ import { SamlLoginRedirect } from '../saml/saml-login-redirect.js';
 import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
 import { MicrokubesAuthenticator } from './microkubes-authenticator.js';
 import { routedPath } from '../acl/routed-path.js';
+import { pathOf } from './request-path.js';
 import { IS_PUBLIC_KEY } from './public.decorator.js';
 import { SecurityException } from './security.exception.js';
 import { quote } from './challenge-quote.js';
@@ -79,8 +80,7 @@ export class MicrokubesAuthGuard implements CanActivate {
     if (this.security.disabled) return true;
     // The route that will run, as the router matched it: neither a `#fragment`, nor an absolute
     // URL, nor an encoding can make a secured route look like a public one.
-    const path = routedPath(request);
-    if (path.length <= MAX_PUBLIC_PATH_LENGTH && this.security.publicRoutes.some((route) => route.test(path))) return true;
+    if (this.security.publicRoutes.length > 0 && this.isPublicRoute(routedPath(request))) return true;
 
     const result = await this.authenticator.authenticate(request, http.getResponse()).catch((error: unknown) => {
       this.logger.error(`Authentication failed unexpectedly: ${(error as Error)?.message ?? error}`);
@@ -96,12 +96,16 @@ export class MicrokubesAuthGuard implements CanActivate {
     const refusal = result ?? { kind: 'invalid', message: 'authentication failed', scopes: [] };
     if (this.saml?.wantsLogin(request, this.tokenHeaders)) {
       // A browser: to the IdP, and back to this page after login.
-      this.logger.debug(`Sent ${request.method} ${path} to the SAML IdP: ${refusal.message}`);
+      this.logger.debug(`Sent ${request.method} ${pathOf(request)} to the SAML IdP: ${refusal.message}`);
       await this.redirectToIdp(this.saml, request, http.getResponse<ServerResponse>());
     }
-    this.logger.debug(`Refused ${request.method} ${path}: ${refusal.message}`);
+    this.logger.debug(`Refused ${request.method} ${pathOf(request)}: ${refusal.message}`);
     this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'WWW-Authenticate', this.challenge(refusal));
     throw new SecurityException(refusal.kind === 'insufficient_scope' ? 403 : 401, refusal.message);
+  }
+
+  private isPublicRoute(path: string): boolean {
+    return path.length <= MAX_PUBLIC_PATH_LENGTH && this.security.publicRoutes.some((route) => route.test(path));
   }
 
   /** 302 to the IdP, with the login cookie; 503 when a login cannot be started (the store failed). */
