@@ -1,9 +1,6 @@
-import { Logger } from '@nestjs/common';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
 
 /** Small validators shared by the option resolvers; each error names the option. */
-
-const logger = new Logger('MicrokubesModule');
 
 export function stringList(value: unknown, path: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
@@ -32,10 +29,43 @@ export function optionalArray<T>(value: T[] | undefined, path: string): T[] | un
   return value;
 }
 
-export function warnUnknown(options: object, known: readonly string[], prefix: string): void {
+/**
+ * A misspelt option is never ignored: `globalGuards` for `globalGuard` would otherwise leave every
+ * route unauthenticated. Start-up fails, naming the option and the one it looks like.
+ */
+export function rejectUnknown(options: object, known: readonly string[], prefix: string): void {
   for (const name of Object.keys(options)) {
-    if (!known.includes(name)) logger.warn(`Unknown MicrokubesModule option "${prefix}${name}" is ignored`);
+    if (known.includes(name)) continue;
+    const likely = closest(name, known);
+    throw new MicrokubesOptionsError(
+      `${prefix}${name}`,
+      `is not an option${likely ? `; did you mean "${prefix}${likely}"?` : ` (the options here: ${known.join(', ')})`}`,
+    );
   }
+}
+
+/** The known name a typo most likely meant: the same but for case, or at most two edits away. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase());
+    if (distance <= Math.min(2, Math.floor(candidate.length / 3)) && (!best || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance; option names are short. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 export function isObject(value: unknown): boolean {

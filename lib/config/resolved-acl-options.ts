@@ -2,7 +2,7 @@ import { accessControlSettings, type AccessControlSettings } from '../acl/access
 import { AclPolicySet } from '../acl/acl-policy.js';
 import type { MicrokubesAclOptions } from '../microkubes-options.interface.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
-import { isObject, optionalArray, optionalBoolean, warnUnknown } from './option-checks.js';
+import { isObject, optionalArray, optionalBoolean, rejectUnknown } from './option-checks.js';
 
 export interface ResolvedAclOptions {
   accessControl: AccessControlSettings;
@@ -18,7 +18,7 @@ const KNOWN = ['grants', 'defaultRoles', 'policies', 'enforcePolicies', 'globalG
 
 export function resolveAclOptions(acl: MicrokubesAclOptions | undefined): ResolvedAclOptions {
   if (acl !== undefined && !isObject(acl)) throw new MicrokubesOptionsError('acl', 'must be an object');
-  if (acl) warnUnknown(acl, KNOWN, 'acl.');
+  if (acl) rejectUnknown(acl, KNOWN, 'acl.');
   const policies = optionalArray(acl?.policies, 'acl.policies');
   const policiesDisabled = optionalBoolean(acl?.disable, 'acl.disable') ?? false;
   return {

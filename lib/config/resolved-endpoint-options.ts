@@ -1,6 +1,6 @@
 import type { MicrokubesModuleOptions } from '../microkubes-options.interface.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
-import { isObject, optionalBoolean, optionalInteger, optionalString, warnUnknown } from './option-checks.js';
+import { isObject, optionalBoolean, optionalInteger, optionalString, rejectUnknown } from './option-checks.js';
 
 export interface ResolvedHealthCheckOptions {
   path: string;
@@ -34,7 +34,7 @@ function resolveHealthCheck(given: MicrokubesModuleOptions['healthCheck']): Reso
     throw new MicrokubesOptionsError('healthCheck', 'must be { path?, gatewayTimeout?, gatewayCacheTtl?, public? } or a boolean');
   }
   const health = isObject(given) ? (given as Exclude<typeof given, boolean | undefined>) : {};
-  warnUnknown(health, ['path', 'gatewayTimeout', 'gatewayCacheTtl', 'public'], 'healthCheck.');
+  rejectUnknown(health, ['path', 'gatewayTimeout', 'gatewayCacheTtl', 'public'], 'healthCheck.');
   return {
     path: routePath(health.path, 'healthCheck.path') ?? '/healthcheck',
     gatewayTimeoutMs: optionalInteger(health.gatewayTimeout, 'healthCheck.gatewayTimeout', 1, 60_000) ?? 3000,
@@ -51,7 +51,7 @@ function resolveVersionEndpoint(given: MicrokubesModuleOptions['versionEndpoint'
   // As the seed's add_version_endpoint: asked for, it needs a version to serve.
   if (version === undefined) throw new MicrokubesOptionsError('version', 'must be set: the version endpoint is on (versionEndpoint)');
   const endpoint = isObject(given) ? (given as { path?: unknown }) : {};
-  warnUnknown(endpoint, ['path'], 'versionEndpoint.');
+  rejectUnknown(endpoint, ['path'], 'versionEndpoint.');
   return { path: routePath(endpoint.path, 'versionEndpoint.path') ?? '/version' };
 }
 

@@ -1,7 +1,7 @@
 import type { KongPluginOptions, MicrokubesGatewayOptions } from '../microkubes-options.interface.js';
 import { resolveRetry, type ResolvedRetryOptions } from './resolved-retry-options.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
-import { isObject, optionalArray, optionalBoolean, optionalInteger, optionalString, stringList, warnUnknown } from './option-checks.js';
+import { isObject, optionalArray, optionalBoolean, optionalInteger, optionalString, stringList, rejectUnknown } from './option-checks.js';
 
 export type KongApiMode = 'auto' | 'legacy' | 'services';
 
@@ -49,7 +49,7 @@ export function resolveGatewayOptions(
 ): ResolvedGatewayOptions | undefined {
   if (gateway === undefined) return undefined;
   if (!isObject(gateway)) throw new MicrokubesOptionsError('gateway', 'must be an object');
-  warnUnknown(gateway, KNOWN, 'gateway.');
+  rejectUnknown(gateway, KNOWN, 'gateway.');
 
   const name = optionalString(gateway.name, 'gateway.name');
   if (name === undefined) throw new MicrokubesOptionsError('gateway.name', 'the service name must be given');
@@ -150,7 +150,7 @@ function resolvePlugins(plugins: KongPluginOptions[] | undefined): Array<Require
   return list.map((plugin, i) => {
     const path = `gateway.plugins[${i}]`;
     if (!isObject(plugin)) throw new MicrokubesOptionsError(path, 'must be { name, config? }');
-    warnUnknown(plugin, ['name', 'config', 'enabled'], `${path}.`);
+    rejectUnknown(plugin, ['name', 'config', 'enabled'], `${path}.`);
     const name = optionalString(plugin.name, `${path}.name`);
     if (name === undefined) throw new MicrokubesOptionsError(`${path}.name`, 'must be given');
     if (seen.has(name)) throw new MicrokubesOptionsError(`${path}.name`, `plugin "${name}" is listed twice`);
@@ -165,7 +165,7 @@ function resolvePlugins(plugins: KongPluginOptions[] | undefined): Array<Require
 function resolveTarget(target: MicrokubesGatewayOptions['target'], host: string): ResolvedGatewayOptions['target'] {
   if (target === undefined) return undefined;
   if (!isObject(target)) throw new MicrokubesOptionsError('gateway.target', 'must be { address, upstream?, weight? }');
-  warnUnknown(target, ['upstream', 'address', 'weight', 'required'], 'gateway.target.');
+  rejectUnknown(target, ['upstream', 'address', 'weight', 'required'], 'gateway.target.');
   const address = optionalString(target.address, 'gateway.target.address');
   const port = Number(/:(\d+)$/.exec(address ?? '')?.[1]);
   if (address === undefined || !(port >= 1 && port <= 65_535)) {

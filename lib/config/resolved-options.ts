@@ -11,7 +11,7 @@ import { resolveAclOptions, type ResolvedAclOptions } from './resolved-acl-optio
 import { resolveEndpointOptions, type ResolvedEndpointOptions } from './resolved-endpoint-options.js';
 import { resolveSamlOptions, type ResolvedSamlOptions } from './resolved-saml-options.js';
 import { resolveGatewayOptions, type ResolvedGatewayOptions } from './resolved-gateway-options.js';
-import { isObject, optionalArray, optionalBoolean, optionalInteger, optionalString, stringList, warnUnknown } from './option-checks.js';
+import { isObject, optionalArray, optionalBoolean, optionalInteger, optionalString, stringList, rejectUnknown } from './option-checks.js';
 
 export const PLATFORM_OAUTH2_ISSUER = 'Microkubes Authorization Server';
 
@@ -78,7 +78,7 @@ export interface ResolvedMicrokubesOptions {
 export function resolveOptions(given: MicrokubesModuleOptions | undefined): ResolvedMicrokubesOptions {
   if (!isObject(given)) throw new MicrokubesOptionsError('(options)', 'must be an object');
   const options = given as MicrokubesModuleOptions;
-  warnUnknown(options, KNOWN_OPTIONS.root, '');
+  rejectUnknown(options, KNOWN_OPTIONS.root, '');
   const keysDir = optionalString(options.keysDir, 'keysDir');
   const keys = options.keys ?? {};
   if (!isObject(keys)) throw new MicrokubesOptionsError('keys', 'must map key names to file paths');
@@ -89,7 +89,7 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
   }
   const security = options.security ?? {};
   if (!isObject(security)) throw new MicrokubesOptionsError('security', 'must be an object');
-  warnUnknown(security, KNOWN_OPTIONS.security, 'security.');
+  rejectUnknown(security, KNOWN_OPTIONS.security, 'security.');
 
   const jwt =
     security.jwt === false ? undefined : resolveTokenOptions(security.jwt ?? {}, 'security.jwt', undefined);
@@ -166,7 +166,7 @@ function resolveTokenOptions(
   issuer: string | string[] | null | undefined,
 ): ResolvedTokenOptions {
   if (!isObject(options)) throw new MicrokubesOptionsError(path, 'must be an object or false');
-  warnUnknown(options, path === 'security.oauth2' ? KNOWN_OPTIONS.oauth2 : KNOWN_OPTIONS.jwt, `${path}.`);
+  rejectUnknown(options, path === 'security.oauth2' ? KNOWN_OPTIONS.oauth2 : KNOWN_OPTIONS.jwt, `${path}.`);
   const hmacSecret = resolveHmacSecret(options.hmacSecret, `${path}.hmacSecret`);
   const algorithms = optionalArray(options.algorithms, `${path}.algorithms`) ?? [
     ...ASYMMETRIC_ALGORITHMS,

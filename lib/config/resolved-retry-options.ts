@@ -1,6 +1,6 @@
 import type { GatewayRetryOptions } from '../microkubes-options.interface.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
-import { isObject, optionalInteger, warnUnknown } from './option-checks.js';
+import { isObject, optionalInteger, rejectUnknown } from './option-checks.js';
 
 const MAX_TIMEOUT = 2_147_483_646;
 
@@ -17,7 +17,7 @@ export interface ResolvedRetryOptions {
 export function resolveRetry(retry: GatewayRetryOptions | undefined, path: string): ResolvedRetryOptions {
   if (retry !== undefined && !isObject(retry)) throw new MicrokubesOptionsError(path, 'must be an object');
   const given = retry ?? {};
-  warnUnknown(given, ['attempts', 'deadline', 'initialDelay', 'maxDelay', 'requestTimeout'], `${path}.`);
+  rejectUnknown(given, ['attempts', 'deadline', 'initialDelay', 'maxDelay', 'requestTimeout'], `${path}.`);
   const resolved = {
     attempts: optionalInteger(given.attempts, `${path}.attempts`, 1, 1_000) ?? 15,
     deadline: optionalInteger(given.deadline, `${path}.deadline`, 1, MAX_TIMEOUT) ?? 60_000,

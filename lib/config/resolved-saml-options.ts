@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SamlRedisClient, SamlRequestIdStore, SamlSecurityOptions, SeedSamlConfig } from '../microkubes-options.interface.js';
 import { fromSeedSamlConfig } from './seed-saml-config.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
-import { isObject, optionalBoolean, optionalInteger, optionalString, warnUnknown } from './option-checks.js';
+import { isObject, optionalBoolean, optionalInteger, optionalString, rejectUnknown } from './option-checks.js';
 import { resolveRetry, type ResolvedRetryOptions } from './resolved-retry-options.js';
 
 const KNOWN = [
@@ -42,10 +42,10 @@ export function resolveSamlOptions(given: SamlSecurityOptions | SeedSamlConfig |
   if (given === undefined) return undefined;
   if (!isObject(given)) throw new MicrokubesOptionsError('security.saml', 'must be an object');
   const saml = fromSeedSamlConfig(given);
-  warnUnknown(saml, KNOWN, 'security.saml.');
+  rejectUnknown(saml, KNOWN, 'security.saml.');
   const registration = saml.registration ?? {};
   if (!isObject(registration)) throw new MicrokubesOptionsError('security.saml.registration', 'must be an object');
-  warnUnknown(registration, ['required', 'retry'], 'security.saml.registration.');
+  rejectUnknown(registration, ['required', 'retry'], 'security.saml.registration.');
   const registrationUrl = optionalUrl(saml.registrationUrl, 'security.saml.registrationUrl');
   const registrationRequired = optionalBoolean(registration.required, 'security.saml.registration.required') ?? false;
   if (registrationRequired && !registrationUrl) {
@@ -91,7 +91,7 @@ export function defaultSessionCookieName(entityId: string): string {
 function resolveSession(session: SamlSecurityOptions['session'], entityId: string): ResolvedSamlOptions['session'] {
   if (session !== undefined && !isObject(session)) throw new MicrokubesOptionsError('security.saml.session', 'must be an object');
   const given = session ?? {};
-  warnUnknown(given, ['cookieName', 'maxAge', 'secret', 'secure'], 'security.saml.session.');
+  rejectUnknown(given, ['cookieName', 'maxAge', 'secret', 'secure'], 'security.saml.session.');
   const cookieName = optionalString(given.cookieName, 'security.saml.session.cookieName') ?? defaultSessionCookieName(entityId);
   if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(cookieName)) {
     throw new MicrokubesOptionsError('security.saml.session.cookieName', `"${cookieName}" is not a cookie name`);

@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { MicrokubesOptionsError, type MicrokubesModuleOptions } from '../../../lib/index.js';
 import { resolveOptions } from '../../../lib/config/resolved-options.js';
@@ -69,19 +68,16 @@ describe('resolveOptions', () => {
 });
 
 describe('unknown options', () => {
-  it('are pointed out, by their full name, and ignored', () => {
-    const warnings: string[] = [];
-    Logger.overrideLogger({ log() {}, error() {}, warn: (message: unknown) => warnings.push(String(message)) });
-    try {
-      resolveOptions({ keyDir: '/run/secrets', security: { publicRoute: [], jwt: { clockSkew: 5 }, oauth2: { scopes: [] } } } as MicrokubesModuleOptions);
-    } finally {
-      Logger.overrideLogger(true);
-    }
-    expect(warnings).toEqual([
-      'Unknown MicrokubesModule option "keyDir" is ignored',
-      'Unknown MicrokubesModule option "security.publicRoute" is ignored',
-      'Unknown MicrokubesModule option "security.jwt.clockSkew" is ignored',
-      'Unknown MicrokubesModule option "security.oauth2.scopes" is ignored',
-    ]);
+  it.each<[unknown, string]>([
+    [{ keyDir: '/run/secrets' }, 'Invalid MicrokubesModule option "keyDir": is not an option; did you mean "keysDir"?'],
+    [{ security: { globalGuards: true } }, 'Invalid MicrokubesModule option "security.globalGuards": is not an option; did you mean "security.globalGuard"?'],
+    [{ security: { publicRoute: [] } }, 'Invalid MicrokubesModule option "security.publicRoute": is not an option; did you mean "security.publicRoutes"?'],
+    [{ security: { GlobalGuard: true } }, 'Invalid MicrokubesModule option "security.GlobalGuard": is not an option; did you mean "security.globalGuard"?'],
+    [{ acl: { globalGuard: true } }, 'Invalid MicrokubesModule option "acl.globalGuard": is not an option; did you mean "acl.globalGuards"?'],
+    [{ security: { jwt: { clockSkew: 5 } } }, 'Invalid MicrokubesModule option "security.jwt.clockSkew": is not an option (the options here: header, scheme, algorithms, hmacSecret, clockTolerance, issuer, audience, requireExpiration)'],
+    [{ gateway: { name: 'x', paths: ['/x'], host: 'x', adminUrl: 'http://kong:8001', retry: { attempt: 3 } } }, 'Invalid MicrokubesModule option "gateway.retry.attempt": is not an option; did you mean "gateway.retry.attempts"?'],
+  ])('fail start-up, naming the option and what it looks like: %j', (options, message) => {
+    expect(() => resolveOptions(options as MicrokubesModuleOptions)).toThrow(MicrokubesOptionsError);
+    expect(() => resolveOptions(options as MicrokubesModuleOptions)).toThrow(message);
   });
 });
