@@ -39,6 +39,8 @@ export { AclGuard } from './acl/acl.guard.js';
 export { SkipAcl, SKIP_ACL_KEY } from './acl/skip-acl.decorator.js';
 export { AclPolicyEnforcer } from './acl/acl-policy.enforcer.js';
 export { AclPolicySet, actionOf, type AclDecision, type AclRequest } from './acl/acl-policy.js';
+export { LinearRegExp, type RegExpEngine } from './matching/linear-regexp.js';
+export type { FirewallRules } from './http/request-firewall.js';
 
 export { MicrokubesSamlStrategy, SAML_STRATEGY } from './saml/saml.strategy.js';
 export { SamlSessionStrategy, SAML_SESSION_STRATEGY } from './saml/saml-session.strategy.js';

@@ -152,6 +152,29 @@ export interface SamlSecurityOptions {
   bindLoginToBrowser?: boolean;
 }
 
+/**
+ * The request firewall: requests whose path could be read in more than one way are refused with
+ * 400 before any guard, route or handler runs. Each rule is on unless its option relaxes it.
+ */
+export interface RequestFirewallOptions {
+  /** Take `%2F` in paths. A parameter then holds a `/` (judged as `%2F`, as one segment). */
+  allowEncodedSlash?: boolean;
+  /** Take `\` and `%5C`, which WHATWG URL parsers and Windows file systems read as `/`. */
+  allowBackslash?: boolean;
+  /** Take `%2E`. Encoded dot segments (`%2e%2e`) are still refused unless `allowDotSegments`. */
+  allowEncodedPeriod?: boolean;
+  /** Take `%25`, the start of double encoding (`%252F` decodes to `%2F`, and again to `/`). */
+  allowEncodedPercent?: boolean;
+  /** Take `/./` and `/../` segments, which the routers match as text and file systems resolve. */
+  allowDotSegments?: boolean;
+  /** Take `//`. */
+  allowEmptySegments?: boolean;
+  /** Take `;` and `%3B`, path parameters to some proxies and servlet containers. */
+  allowSemicolon?: boolean;
+  /** Take `%00`-`%1F` and `%7F` (NUL, CR, LF...) in paths. */
+  allowControlCharacters?: boolean;
+}
+
 export interface MicrokubesSecurityOptions {
   /**
    * No authentication at all: MicrokubesAuthGuard lets every request through, ACL policies
@@ -169,6 +192,17 @@ export interface MicrokubesSecurityOptions {
   publicRoutes?: Array<string | RegExp>;
   /** HTTP methods that skip security. Default `['OPTIONS']`. */
   ignoreHttpMethods?: string[];
+  /**
+   * The request firewall, in front of every route (the module's own included). Default on, every
+   * rule; `false` turns it off (with a start-up warning).
+   */
+  firewall?: RequestFirewallOptions | false;
+  /**
+   * The longest request path (without the query) the module judges, 1 to 65536. The firewall
+   * answers 414 to longer ones; without the firewall, longer paths are never public and ACL
+   * policies deny them. Default 2048.
+   */
+  maxPathLength?: number;
   /** Apply `MicrokubesAuthGuard` to every route of the application. Default false. */
   globalGuard?: boolean;
   /** The realm named in `WWW-Authenticate` challenges. Default `microkubes`. */

@@ -1,5 +1,5 @@
 import { HttpModule } from '@nestjs/axios';
-import { Module, type CanActivate, type DynamicModule } from '@nestjs/common';
+import { Module, type CanActivate, type DynamicModule, type NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_GUARD } from '@nestjs/core';
 import { AccessControlGuard } from './acl/access-control.guard.js';
@@ -14,6 +14,7 @@ import { HealthCheckRoute } from './health/health-check.route.js';
 import { KeyStoreHealthIndicator } from './health/key-store.indicator.js';
 import { KongAdminHealthIndicator } from './health/kong-admin.indicator.js';
 import { VersionRoute } from './health/version.route.js';
+import { RequestFirewallInstaller } from './http/request-firewall.installer.js';
 import { KeyStore } from './keys/key-store.js';
 import { MICROKUBES_OPTIONS, MICROKUBES_AUTH, SAML_SERVICE_PROVIDER } from './microkubes.constants.js';
 import { SamlRegistrationService } from './saml/saml-registration.service.js';
@@ -58,6 +59,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     KongAdminHealthIndicator,
     HealthCheckRoute,
     VersionRoute,
+    RequestFirewallInstaller,
     authProvider,
     {
       provide: APP_GUARD,
@@ -84,7 +86,16 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     KeyStoreHealthIndicator, KongAdminHealthIndicator,
   ],
 })
-export class MicrokubesModule extends MicrokubesConfigurableModule {
+export class MicrokubesModule extends MicrokubesConfigurableModule implements NestModule {
+  constructor(private readonly firewall: RequestFirewallInstaller) {
+    super();
+  }
+
+  /** Mounted with the app's middleware (first, as the module is global), before any route. */
+  configure(): void {
+    this.firewall.install();
+  }
+
   /**
    * The module configured from the platform's service config file: `configFile` (or a path as the
    * argument), else `SERVICE_CONFIG_FILE`, else `/run/secrets/microservice_<serviceName>_config.json`.

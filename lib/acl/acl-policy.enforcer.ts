@@ -4,7 +4,7 @@ import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
 import { SecurityException } from '../security/security.exception.js';
 import { actionOf, type AclDecision, type AclPolicySet, type AclRequest } from './acl-policy.js';
-import { routedPath } from './routed-path.js';
+import { routedPath } from '../http/routed-path.js';
 
 /** Marks a request whose policies were checked, so that a second guard does not check them again. */
 const CHECKED = Symbol('microkubes:acl-checked');
@@ -48,7 +48,15 @@ export class AclPolicyEnforcer {
       this.logger.error(`ACL policies are checked on ${request.method} ${resource}, but acl.policies is not configured: access denied`);
       throw new SecurityException(403, 'access denied: no ACL policies are configured');
     }
+    if (resource === undefined) {
+      this.logger.debug(`ACL denied ${action} ${JSON.stringify(request.url)} for ${auth.username}: the route's path cannot be told`);
+      throw new SecurityException(403, 'access denied: the path cannot be judged');
+    }
     const decision = this.policies.decide({ auth, resource, action, context: request.params });
+    if (decision.resourceTooLong) {
+      this.logger.debug(`ACL denied ${action} (a path of ${resource.length} characters) for ${auth.username}: longer than security.maxPathLength`);
+      throw new SecurityException(403, 'access denied: the path is too long to be judged');
+    }
     const verdict = decision.allowed ? 'allowed' : 'denied';
     const by = decision.policyId ? `by policy "${decision.policyId}"` : 'as no policy allows it';
     this.logger.debug(`ACL ${verdict} ${action} ${resource} for ${auth.username} ${by}`);

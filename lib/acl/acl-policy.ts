@@ -19,6 +19,8 @@ export interface AclDecision {
   allowed: boolean;
   /** The policy that decided: the deny that matched, or the first allow. */
   policyId?: string;
+  /** Denied unjudged: the resource is longer than the longest path judged (`security.maxPathLength`). */
+  resourceTooLong?: true;
 }
 
 type ListCondition = { kind: 'list'; field: 'roles' | 'scopes' | 'organizations' | 'namespaces'; values: PolicyPattern[] };
@@ -103,7 +105,11 @@ export class AclPolicySet {
   private readonly byAction = new Map<string, SegmentIndex>();
   private readonly anyAction = new SegmentIndex();
 
-  constructor(readonly policies: readonly CompiledPolicy[]) {
+  constructor(
+    readonly policies: readonly CompiledPolicy[],
+    /** Longer resources are denied without a look at the policies. */
+    readonly maxResourceLength = Number.POSITIVE_INFINITY,
+  ) {
     for (const policy of policies) {
       if (!policy.actions.every((action) => action.isLiteral)) {
         this.anyAction.add(policy);
@@ -117,17 +123,18 @@ export class AclPolicySet {
     }
   }
 
-  static compile(policies: readonly AclPolicy[]): AclPolicySet {
+  static compile(policies: readonly AclPolicy[], maxResourceLength?: number): AclPolicySet {
     const compiled = policies.map((policy, i) => new CompiledPolicy(policy, i));
     const ids = new Set<string>();
     for (const [i, policy] of compiled.entries()) {
       if (ids.has(policy.id)) throw new MicrokubesOptionsError(`acl.policies[${i}] (${policy.id}).id`, 'is used by another policy');
       ids.add(policy.id);
     }
-    return new AclPolicySet(compiled);
+    return new AclPolicySet(compiled, maxResourceLength);
   }
 
   decide(request: AclRequest): AclDecision {
+    if (request.resource.length > this.maxResourceLength) return { allowed: false, resourceTooLong: true };
     let allowedBy: string | undefined;
     const buckets = [...(this.byAction.get(request.action)?.candidates(request.resource) ?? []), ...this.anyAction.candidates(request.resource)];
     for (const bucket of buckets) {

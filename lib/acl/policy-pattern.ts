@@ -1,12 +1,15 @@
+import { LinearRegExp } from '../matching/linear-regexp.js';
+
 /**
- * A ladon-style pattern: literal text with `<regex>` parts, matched against the whole value.
- * `/todo/<[0-9]+>` matches `/todo/42`; a pattern without `<` is compared as it is.
+ * A ladon-style pattern: literal text with `<regex>` parts, matched against the whole value, in
+ * time linear in the value whatever the parts (see LinearRegExp). `/todo/<[0-9]+>` matches
+ * `/todo/42`; a pattern without `<` is compared as it is.
  */
 export class PolicyPattern {
   /** The literal text before the first regex part: a cheap test before the regex runs. */
   readonly prefix: string;
   private readonly literal?: string;
-  private readonly regex?: RegExp;
+  private readonly regex?: LinearRegExp;
 
   constructor(readonly source: string) {
     const parts = splitPattern(source);
@@ -19,7 +22,7 @@ export class PolicyPattern {
     // Each part must stand as a regex of its own: `<a)|(b>` would otherwise break the anchoring.
     for (const part of parts) if (part.isRegex) new RegExp(part.text);
     const body = parts.map((part) => (part.isRegex ? `(?:${part.text})` : escapeRegExp(part.text))).join('');
-    this.regex = new RegExp(`^${body}$`);
+    this.regex = new LinearRegExp(body);
   }
 
   get isLiteral(): boolean {

@@ -16,7 +16,7 @@ export interface ResolvedAclOptions {
 
 const KNOWN = ['grants', 'defaultRoles', 'policies', 'enforcePolicies', 'globalGuards', 'disable'];
 
-export function resolveAclOptions(acl: MicrokubesAclOptions | undefined): ResolvedAclOptions {
+export function resolveAclOptions(acl: MicrokubesAclOptions | undefined, maxResourceLength?: number): ResolvedAclOptions {
   if (acl !== undefined && !isObject(acl)) throw new MicrokubesOptionsError('acl', 'must be an object');
   if (acl) rejectUnknown(acl, KNOWN, 'acl.');
   const policies = optionalArray(acl?.policies, 'acl.policies');
@@ -24,7 +24,7 @@ export function resolveAclOptions(acl: MicrokubesAclOptions | undefined): Resolv
   return {
     accessControl: accessControlSettings(acl),
     // Compiled even when disabled, so that a broken policy is found before it is switched on.
-    policies: policies ? AclPolicySet.compile(policies) : undefined,
+    policies: policies ? AclPolicySet.compile(policies, maxResourceLength) : undefined,
     enforcePolicies: !policiesDisabled && (optionalBoolean(acl?.enforcePolicies, 'acl.enforcePolicies') ?? policies !== undefined),
     globalGuards: optionalBoolean(acl?.globalGuards, 'acl.globalGuards') ?? false,
     policiesDisabled,

@@ -1,5 +1,4 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import isSafeRegex from 'safe-regex2';
 import type {
   JwtAlgorithm,
   JwtSecurityOptions,
@@ -7,7 +6,10 @@ import type {
   OAuth2SecurityOptions,
 } from '../microkubes-options.interface.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
+import type { FirewallRules } from '../http/request-firewall.js';
+import { LinearRegExp } from '../matching/linear-regexp.js';
 import { resolveAclOptions, type ResolvedAclOptions } from './resolved-acl-options.js';
+import { resolveFirewallOptions } from './resolved-firewall-options.js';
 import { resolveEndpointOptions, type ResolvedEndpointOptions } from './resolved-endpoint-options.js';
 import { resolveSamlOptions, type ResolvedSamlOptions } from './resolved-saml-options.js';
 import { resolveGatewayOptions, type ResolvedGatewayOptions } from './resolved-gateway-options.js';
@@ -22,11 +24,12 @@ const HMAC_ALGORITHMS: JwtAlgorithm[] = ['HS256', 'HS384', 'HS512'];
 const KNOWN_ALGORITHMS = new Set<string>([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
 const MIN_HMAC_SECRET_BYTES = 32;
 const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
+const DEFAULT_MAX_PATH_LENGTH = 2048;
 
 /** Option names, per level, so that a misspelt one is pointed out rather than silently ignored. */
 const KNOWN_OPTIONS = {
   root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl', 'version', 'healthCheck', 'versionEndpoint'],
-  security: ['disable', 'jwt', 'oauth2', 'saml', 'publicRoutes', 'ignoreHttpMethods', 'globalGuard', 'realm', 'tokenCache'],
+  security: ['disable', 'jwt', 'oauth2', 'saml', 'publicRoutes', 'ignoreHttpMethods', 'firewall', 'maxPathLength', 'globalGuard', 'realm', 'tokenCache'],
   jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration'],
   oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'requiredScopes', 'jwksUri'],
 };
@@ -55,8 +58,13 @@ export interface ResolvedSecurityOptions {
   jwt?: ResolvedTokenOptions;
   oauth2?: ResolvedOAuth2Options;
   saml?: ResolvedSamlOptions;
-  publicRoutes: RegExp[];
+  /** Matched in time linear in the path, whatever the pattern. */
+  publicRoutes: LinearRegExp[];
   ignoreHttpMethods: ReadonlySet<string>;
+  /** The firewall's rules; undefined when it is off. */
+  firewall?: FirewallRules;
+  /** Longer paths are refused by the firewall (414), never public, and denied by ACL policies. */
+  maxPathLength: number;
   globalGuard: boolean;
   realm: string;
   /** Entries of the verified-token cache; 0 when it is off. */
@@ -103,6 +111,7 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
     );
   }
 
+  const maxPathLength = optionalInteger(security.maxPathLength, 'security.maxPathLength', 1, 65_536) ?? DEFAULT_MAX_PATH_LENGTH;
   return {
     keysDir,
     keys: { ...keys },
@@ -123,12 +132,14 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
           return m.toUpperCase();
         }),
       ),
+      firewall: resolveFirewallOptions(security.firewall),
+      maxPathLength,
       globalGuard: optionalBoolean(security.globalGuard, 'security.globalGuard') ?? false,
       realm: optionalString(security.realm, 'security.realm') ?? 'microkubes',
       tokenCacheSize: resolveTokenCacheSize(security.tokenCache),
     },
     gateway: resolveGatewayOptions(options.gateway),
-    acl: resolveAclOptions(options.acl),
+    acl: resolveAclOptions(options.acl, maxPathLength),
     endpoints: resolveEndpointOptions(options),
   };
 }
@@ -220,26 +231,19 @@ function resolveHmacSecret(secret: unknown, path: string): KeyObject | undefined
 }
 
 /**
- * A public-route pattern, anchored so that it must match the whole path. It runs on every request,
- * before authentication, on a path the caller chose: a pattern whose time can explode (nested
- * repetition, as `(.*)*`) is refused.
+ * A public-route pattern, matched against the whole path. It runs on every request, before
+ * authentication, on a path the caller chose: it is matched in time linear in the path, whatever
+ * the pattern (see LinearRegExp), and what cannot be (back-references, lookarounds) fails start-up.
  */
-function compileRoutePattern(route: unknown, path: string): RegExp {
-  let pattern: RegExp;
-  if (route instanceof RegExp) {
-    pattern = new RegExp(`^(?:${route.source})$`, route.flags.replace(/[gy]/g, ''));
-  } else if (typeof route !== 'string' || route === '') {
+function compileRoutePattern(route: unknown, path: string): LinearRegExp {
+  const isRegExp = route instanceof RegExp;
+  if (!isRegExp && (typeof route !== 'string' || route === '')) {
     throw new MicrokubesOptionsError(path, 'must be a regular expression (string or RegExp)');
-  } else {
-    try {
-      pattern = new RegExp(`^(?:${route})$`);
-    } catch (error) {
-      throw new MicrokubesOptionsError(path, `"${route}" is not a valid regular expression: ${(error as Error).message}`);
-    }
   }
-  if (!isSafeRegex(pattern)) {
-    const source = route instanceof RegExp ? route.source : route;
-    throw new MicrokubesOptionsError(path, `"${source}" repeats a repetition (as "(.*)*" does), which can take seconds on one request path: write it without the nesting (e.g. ".*")`);
+  const source = isRegExp ? route.source : (route as string);
+  try {
+    return new LinearRegExp(source, isRegExp ? route.flags : '');
+  } catch (error) {
+    throw new MicrokubesOptionsError(path, `"${source}" is not a valid regular expression here: ${(error as Error).message}`);
   }
-  return pattern;
 }

@@ -10,18 +10,12 @@ import { MICROKUBES_OPTIONS, SAML_SERVICE_PROVIDER } from '../microkubes.constan
 import { SamlLoginRedirect } from '../saml/saml-login-redirect.js';
 import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
 import { MicrokubesAuthenticator } from './microkubes-authenticator.js';
-import { routedPath } from '../acl/routed-path.js';
+import { routedPath } from '../http/routed-path.js';
 import { pathOf } from './request-path.js';
 import { IS_PUBLIC_KEY } from './public.decorator.js';
 import { SecurityException } from './security.exception.js';
 import { quote } from './challenge-quote.js';
 import type { TokenRefusal } from './token-refusal.js';
-
-/**
- * Longer paths are never public: what a pattern costs grows with the path, and the patterns come
- * from config files (those with nested repetition are refused at start-up).
- */
-const MAX_PUBLIC_PATH_LENGTH = 2048;
 
 interface HttpRequest {
   headers: IncomingHttpHeaders;
@@ -104,8 +98,9 @@ export class MicrokubesAuthGuard implements CanActivate {
     throw new SecurityException(refusal.kind === 'insufficient_scope' ? 403 : 401, refusal.message);
   }
 
-  private isPublicRoute(path: string): boolean {
-    return path.length <= MAX_PUBLIC_PATH_LENGTH && this.security.publicRoutes.some((route) => route.test(path));
+  /** Paths longer than `security.maxPathLength`, or that cannot be told, are never public. */
+  private isPublicRoute(path: string | undefined): boolean {
+    return path !== undefined && path.length <= this.security.maxPathLength && this.security.publicRoutes.some((route) => route.test(path));
   }
 
   /** 302 to the IdP, with the login cookie; 503 when a login cannot be started (the store failed). */

@@ -99,3 +99,35 @@ export function rawStatus(url: string, method: string, target: string, token?: s
     socket.on('error', reject);
   });
 }
+
+export interface RawResponse {
+  status: number;
+  body: any;
+}
+
+/**
+ * One request written byte for byte on a socket, so that the request target goes out exactly as
+ * given (encoded bytes, dot segments, absolute form), which fetch would normalise first.
+ */
+export function rawRequest(url: string, method: string, target: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const { hostname, port } = new URL(url);
+  const lines = Object.entries({ Host: hostname, ...headers, Connection: 'close' }).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(Buffer.from(`${method} ${target} HTTP/1.1\r\n${lines}\r\n`, 'latin1')));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => {
+      const response = Buffer.concat(chunks).toString();
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
+      const text = response.slice(response.indexOf('\r\n\r\n') + 4);
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // chunked or not JSON: keep the text
+      }
+      resolve({ status, body });
+    });
+    socket.on('error', reject);
+  });
+}
