@@ -2,8 +2,8 @@ import { Controller, Get, Inject, Scope, UseGuards } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Auth, CurrentAuth, MICROKUBES_AUTH, MicrokubesAuthenticator, MicrokubesAuthGuard, MicrokubesModule, type MicrokubesModuleOptions } from '../../lib/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Auth, CurrentAuth, KeyStore, MICROKUBES_AUTH, MicrokubesAuthenticator, MicrokubesAuthGuard, MicrokubesModule, type MicrokubesModuleOptions } from '../../lib/index.js';
 import { HelloController } from '../support/hello.controller.js';
 import { platformKeysDir, rsaKeyPair, type PlatformKeys } from '../support/platform-keys.js';
 import { authServerToken, b64url, jwtIssuerToken, signClaims } from '../support/platform-tokens.js';
@@ -11,6 +11,16 @@ import { bearer, getJson, PLATFORMS, withRunningApp, type HttpPlatform, type Run
 
 const now = () => Math.floor(Date.now() / 1000);
 const user = { userId: 'u1', username: 'ann@example.com', roles: 'user', scopes: 'api:read' };
+
+/**
+ * Makes the app's key store show no public key to the token verification from now on (a token
+ * without `kid` is verified with `publicKeys()`), without the change notice that flushes the cache;
+ * returns the spy, which counts the look-ups that full verifications make.
+ */
+function hideKeys(store: KeyStore) {
+  vi.spyOn(store, 'publicKey').mockReturnValue(undefined);
+  return vi.spyOn(store, 'publicKeys').mockReturnValue([]);
+}
 
 function withApp(platform: HttpPlatform, options: MicrokubesModuleOptions, run: (app: RunningApp, cacheSize: () => number | undefined) => Promise<void>, controllers: unknown[] = [HelloController]) {
   return withRunningApp(platform, { imports: [MicrokubesModule.forRoot(options)], controllers: controllers as [] }, (app) =>
@@ -81,21 +91,46 @@ describe.each(PLATFORMS)('verified-token cache (%s)', (platform) => {
     });
   });
 
-  it('holds its LRU bound', async () => {
-    await withApp(platform, { keysDir: keys.dir, security: { tokenCache: { size: 3 } } }, async ({ url }, cacheSize) => {
-      for (let i = 0; i < 5; i++) {
-        const token = jwtIssuerToken(keys.default.privateKey, { userId: `u${i}`, username: `u${i}@example.com` });
-        expect((await getJson(`${url}/hello`, bearer(token))).status).toBe(200);
-      }
+  it('holds its LRU bound: the least recently used token is evicted and then verified again in full', async () => {
+    await withApp(platform, { keysDir: keys.dir, security: { tokenCache: { size: 3 } } }, async ({ app, url }, cacheSize) => {
+      const tokens = Array.from({ length: 6 }, (_, i) => jwtIssuerToken(keys.default.privateKey, { userId: `u${i}`, username: `u${i}@example.com` }));
+      const hello = async (i: number) => getJson(`${url}/hello`, bearer(tokens[i]!));
+      for (const i of [0, 1, 2, 3, 4]) expect((await hello(i)).status, `token ${i}`).toBe(200);
       expect(cacheSize()).toBe(3);
+      // 2 read again is the most recently used: 5 pushes out 3, the least recently used, not 2.
+      expect((await hello(2)).status).toBe(200);
+      expect((await hello(5)).status).toBe(200);
+      expect(cacheSize()).toBe(3);
+
+      // From here the verification finds no key (without the key store's change notice, which
+      // would flush the cache): a token still cached passes, one verified again in full is refused.
+      const lookups = hideKeys(app.get(KeyStore));
+      const answers = new Map<number, { status: number; body: unknown; keyLookups: number }>();
+      for (const i of [5, 4, 2, 3, 0, 1]) {
+        const before = lookups.mock.calls.length;
+        const { status, body } = await hello(i);
+        answers.set(i, { status, body, keyLookups: lookups.mock.calls.length - before });
+      }
+      for (const i of [5, 4, 2]) expect(answers.get(i), `token ${i}, cached`).toMatchObject({ status: 200, keyLookups: 0 });
+      for (const i of [3, 0, 1]) {
+        expect(answers.get(i)?.body, `token ${i}, evicted`).toEqual({ code: 401, message: 'no key to verify RS512 tokens' });
+        expect(answers.get(i)?.keyLookups, `token ${i}, evicted: verified again`).toBeGreaterThan(0);
+      }
     });
   });
 
-  it('can be switched off', async () => {
-    await withApp(platform, { keysDir: keys.dir, security: { tokenCache: false } }, async ({ url }, cacheSize) => {
+  it('can be switched off: every request is verified in full', async () => {
+    await withApp(platform, { keysDir: keys.dir, security: { tokenCache: false } }, async ({ app, url }, cacheSize) => {
       const token = jwtIssuerToken(keys.default.privateKey, { userId: 'u1', username: 'ann@example.com' });
+      const store = app.get(KeyStore);
+      const lookups = vi.spyOn(store, 'publicKeys');
       expect((await getJson(`${url}/hello`, bearer(token))).status).toBe(200);
+      expect((await getJson(`${url}/hello`, bearer(token))).status).toBe(200);
+      expect(lookups, 'key look-ups: one a request').toHaveBeenCalledTimes(2);
       expect(cacheSize()).toBeUndefined();
+      // The token seen twice is not answered from memory: without its key it is refused.
+      hideKeys(store);
+      expect((await getJson(`${url}/hello`, bearer(token))).body).toEqual({ code: 401, message: 'no key to verify RS512 tokens' });
     });
   });
 });

@@ -84,6 +84,24 @@ describe('AclPolicySet', () => {
     expect(decide({})).toBe(true);
   });
 
+  it.each([
+    ['admin', ['admin']],
+    ['admin and user', ['admin', 'user']],
+    ['user', ['user']],
+    ['system', ['system']],
+    ['no role', []],
+  ])('OwnerCondition: a caller with role(s) %s is denied the resource of another user, and the owner is allowed', (_roles, roles) => {
+    const set = AclPolicySet.compile([allow('own', { conditions: { owner: { type: 'OwnerCondition' } } })]);
+    const decide = (caller: Partial<Auth>, owner: string) =>
+      set.decide({ auth: auth({ roles, ...caller }), resource: '/todo/1', action: 'api:read', context: { owner } });
+    // Bob (u2) owns the resource: Ann, whatever her roles, is not him.
+    expect(decide({}, 'u2')).toEqual({ allowed: false, policyId: undefined });
+    expect(decide({}, 'bob@example.com')).toEqual({ allowed: false, policyId: undefined });
+    // Bob himself, with the same roles, by his id or by his username.
+    expect(decide({ userId: 'u2', username: 'bob@example.com' }, 'u2')).toEqual({ allowed: true, policyId: 'own' });
+    expect(decide({ userId: 'u2', username: 'bob@example.com' }, 'bob@example.com')).toEqual({ allowed: true, policyId: 'own' });
+  });
+
   it('finds policies with regex actions as well as indexed literal ones', () => {
     const set = AclPolicySet.compile([
       allow('literal'),

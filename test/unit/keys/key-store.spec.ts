@@ -3,9 +3,33 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KeyFileError, KeyStore } from '../../../lib/index.js';
 import { platformKeysDir, rsaKeyPair } from '../../support/platform-keys.js';
+
+/**
+ * The key store's own file reads, watched: the real ones, passed through, unless a test sets a
+ * hook (to see when a directory is listed, to see what a file read returned or to hold it back).
+ */
+const fsHooks = vi.hoisted(() => ({
+  onReaddir: undefined as ((path: string) => void) | undefined,
+  onReadFile: undefined as ((path: string, text: string) => Promise<void> | void) | undefined,
+}));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  return {
+    ...actual,
+    readdir: (async (...args: unknown[]) => {
+      fsHooks.onReaddir?.(String(args[0]));
+      return Reflect.apply(actual.readdir, actual, args);
+    }) as typeof actual.readdir,
+    readFile: (async (...args: unknown[]) => {
+      const content: unknown = await Reflect.apply(actual.readFile, actual, args);
+      await fsHooks.onReadFile?.(String(args[0]), String(content));
+      return content;
+    }) as typeof actual.readFile,
+  };
+});
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url);
 const dirs: string[] = [];
@@ -24,6 +48,8 @@ const load = async (options: Parameters<typeof KeyStore.load>[0]) => {
 beforeAll(() => Logger.overrideLogger(false));
 
 afterEach(() => {
+  fsHooks.onReaddir = undefined;
+  fsHooks.onReadFile = undefined;
   for (const store of stores.splice(0)) store.close();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
@@ -104,16 +130,45 @@ describe('KeyStore', () => {
 
   it('runs reloads one at a time, the last one winning', async () => {
     const dir = tempDir();
-    const pairs = [rsaKeyPair(), rsaKeyPair(), rsaKeyPair()];
-    writeFileSync(join(dir, 'default.pub'), pairs[0]!.publicPem);
+    const file = join(dir, 'default.pub');
+    const [a, b, c] = [rsaKeyPair(), rsaKeyPair(), rsaKeyPair()];
+    const names = new Map([[a.publicPem, 'A'], [b.publicPem, 'B'], [c.publicPem, 'C']]);
+    writeFileSync(file, a.publicPem);
     const store = await load({ keysDir: dir });
-    const first = store.reload();
-    writeFileSync(join(dir, 'default.pub'), pairs[1]!.publicPem);
-    const second = store.reload();
-    writeFileSync(join(dir, 'default.pub'), pairs[2]!.publicPem);
-    const third = store.reload();
-    expect(await Promise.all([first, second, third])).toEqual([true, true, true]);
-    expect(store.publicKey('default')?.key.equals(pairs[2]!.publicKey)).toBe(true);
+
+    // What the reloads do, in order; the first reload's read of the key file is held back.
+    const events: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    fsHooks.onReaddir = () => events.push('list');
+    fsHooks.onReadFile = async (path, text) => {
+      if (path !== file) return;
+      events.push(`read ${names.get(text) ?? '?'}`);
+      if (events.filter((event) => event.startsWith('read')).length === 1) await held;
+    };
+    const until = async (condition: () => boolean, ms: number) => {
+      for (const deadline = Date.now() + ms; !condition() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+
+    writeFileSync(file, b.publicPem);
+    const first = store.reload().then((result) => (events.push('done 1'), result));
+    await until(() => events.includes('read B'), 5_000);
+    expect(events).toEqual(['list', 'read B']);
+
+    // B is read and on its way; C is written and a second reload asked for while the first is in flight.
+    writeFileSync(file, c.publicPem);
+    const second = store.reload().then((result) => (events.push('done 2'), result));
+    // Ample time for a reload that did not wait to list the directory, read C and swap it in.
+    await until(() => events.includes('done 2'), 300);
+    expect(events, 'the second reload started while the first was in flight').toEqual(['list', 'read B']);
+    expect(store.publicKey('default')?.key.equals(a.publicKey)).toBe(true);
+
+    release();
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    expect(events).toEqual(['list', 'read B', 'done 1', 'list', 'read C', 'done 2']);
+    // The later read wins: C, never the older B that the first reload read.
+    expect(store.publicKey('default')?.key.equals(c.publicKey), 'the key of the later read, C, is in use').toBe(true);
+    expect(store.version).toBe(2);
   });
 
   it('fails for an encrypted private key, which it cannot use', async () => {
