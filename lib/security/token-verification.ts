@@ -87,7 +87,12 @@ export class TokenVerification {
   }
 
   private async keyFor(token: string): Promise<KeyObject> {
+    const segments = token.split('.');
+    if (segments.length !== 3 || !segments.every((segment) => BASE64URL.test(segment))) throw new TokenRefusal('malformed token');
+    if (!segments.every(isCanonical)) throw new TokenRefusal('malformed token: base64url with bits set that no encoder sets');
     const { header, payload } = decode(token);
+    // RFC 7515, 4.1.11: extensions named critical must be understood, and this verifier knows none.
+    if (header.crit !== undefined) throw new TokenRefusal('token header names critical extensions ("crit") that are not understood');
     const alg = header.alg;
     if (typeof alg !== 'string' || alg.toLowerCase() === 'none') {
       throw new TokenRefusal('unsigned tokens are not accepted');
@@ -101,6 +106,17 @@ export class TokenVerification {
     }
     return this.settings.keys.keyFor(token, header as unknown as TokenHeader, issuer);
   }
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Whether a segment is the one spelling of its bytes: base64 leaves spare bits in a segment's
+ * last character, which decoders ignore, so that one signed token would otherwise have several
+ * accepted spellings (each its own entry in the token cache).
+ */
+function isCanonical(segment: string): boolean {
+  return Buffer.from(segment, 'base64url').toString('base64url') === segment;
 }
 
 function decode(token: string): { header: Record<string, unknown>; payload: unknown } {

@@ -16,6 +16,18 @@ interface AttackCase {
   presented: boolean;
 }
 
+const payloadOf = (token: string) => token.split('.')[1]!;
+
+/** The same bytes spelt otherwise: a bit set among those the last character of a segment leaves spare. */
+function withSpareBits(segment: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  if (segment.length % 4 === 0) throw new Error('no spare bits in a segment of whole groups');
+  const last = alphabet.indexOf(segment[segment.length - 1]!);
+  const spelt = `${segment.slice(0, -1)}${alphabet[last | 1]}`;
+  if (spelt === segment || !Buffer.from(spelt, 'base64url').equals(Buffer.from(segment, 'base64url'))) throw new Error('not another spelling');
+  return spelt;
+}
+
 function corpus(keys: PlatformKeys): AttackCase[] {
   const now = Math.floor(Date.now() / 1000);
   const claims = { iss: 'Microkubes JWT Authority', sub: 'u1', userId: 'u1', username: 'mallory@example.com', roles: 'user', scopes: 'api:read', exp: now + 3600, iat: now, nbf: 0 };
@@ -59,6 +71,12 @@ function corpus(keys: PlatformKeys): AttackCase[] {
     ['four segments', `${valid}.extra`],
     ['empty segments', '..'],
     ['bad base64', '!!!.@@@.###'],
+    ['base64 padding', `${valid}==`],
+    ['standard base64 characters', `${header}.${payloadOf(valid)}.${signature!.replace(/_/g, '/').replace(/-/g, '+')}${/[-_]/.test(signature!) ? '' : '+'}`],
+    ['the signature with spare bits set (another spelling of the same bytes)', `${header}.${payloadOf(valid)}.${withSpareBits(signature!)}`],
+    ['crit naming an extension', signRaw(keys.default.privateKey, { alg: 'RS512', typ: 'JWT', crit: ['exp'], exp: now + 60 }, JSON.stringify(claims))],
+    ['crit, an empty list', signRaw(keys.default.privateKey, { alg: 'RS512', typ: 'JWT', crit: [] }, JSON.stringify(claims))],
+    ['crit naming b64 (RFC 7797, unencoded payload)', signRaw(keys.default.privateKey, { alg: 'RS512', b64: false, crit: ['b64'] }, JSON.stringify(claims))],
     ['header not JSON', `${b64url('{not json')}.${b64url(JSON.stringify(claims))}.${signature}`],
     ['payload not JSON', raw('{oops')],
     ['payload a number', raw('123')],
@@ -155,6 +173,10 @@ describe.each(PLATFORMS)('attacks and bad input are refused with 401 (%s)', (pla
     expect(reasons.get('kid path traversal')).toBe('unknown key id');
     expect(reasons.get('kid naming a key file')).toBe('unknown key id');
     expect(reasons.get('one segment')).toBe('malformed token');
+    expect(reasons.get('base64 padding')).toBe('malformed token');
+    expect(reasons.get('the signature with spare bits set (another spelling of the same bytes)')).toBe('malformed token: base64url with bits set that no encoder sets');
+    expect(reasons.get('crit naming an extension')).toBe('token header names critical extensions ("crit") that are not understood');
+    expect(reasons.get('crit, an empty list')).toBe('token header names critical extensions ("crit") that are not understood');
     expect(reasons.get('payload a number')).toBe('token payload is not a JSON object');
     expect(reasons.get('missing userId')).toBe('claim "userId" is missing');
     expect(reasons.get('roles a number')).toBe('claim "roles" must be a string or a list of strings');
