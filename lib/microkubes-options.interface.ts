@@ -347,6 +347,12 @@ export interface MicrokubesAclOptions {
   grants?: AccessControlGrants | SeedAclConfig;
   /** Roles given to a caller whose token has none, for the grants. Default none (the seed's `MACL_DEFAULT_ROLES` sets it). */
   defaultRoles?: string[];
+  /**
+   * Whether `@UseRoles` needs one of the caller's roles granted (`any`, nest-access-control's
+   * union, microkubes-python's `macl_check_any`) or every one of them (`all`, `macl_check_all`),
+   * where `@GrantsMatch()` does not say. Default `any`.
+   */
+  grantsMatch?: 'any' | 'all';
   /** Platform ACL policies, compiled once at start-up. */
   policies?: AclPolicy[];
   /**

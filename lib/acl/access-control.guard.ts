@@ -6,21 +6,24 @@ import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
 import { MicrokubesAuthGuard } from '../security/microkubes-auth.guard.js';
 import { SecurityException } from '../security/security.exception.js';
 import { authenticatedCaller } from './authenticated-caller.js';
+import { GRANTS_MATCH_KEY } from './grants-match.decorator.js';
 
 /** nest-access-control's `@UseRoles` metadata key. */
 const USE_ROLES_KEY = 'roles';
 
 /**
  * Enforces nest-access-control's `@UseRoles({ resource, action, possession })` on the caller's
- * roles, with the grants of `acl.grants` or of `AccessControlModule.forRoles`. Unlike ACGuard it
- * reads `@UseRoles` on the class too (the method's wins), and answers 403, not a 500, to a caller
- * whose roles the grants do not know or who has none.
+ * roles, with the grants of `acl.grants` or of `AccessControlModule.forRoles`: granted to any of
+ * the roles, or with `@GrantsMatch('all')` to every one of them. Unlike ACGuard it reads
+ * `@UseRoles` on the class too (the method's wins), and answers 403, not a 500, to a caller whose
+ * roles the grants do not know or who has none.
  */
 @Injectable()
 export class AccessControlGuard implements CanActivate {
   private readonly logger = new Logger('MicrokubesAccessControl');
   private readonly builder?: RolesBuilder;
   private readonly defaultRoles: readonly string[];
+  private readonly defaultMatch: 'any' | 'all';
 
   constructor(
     private readonly reflector: Reflector,
@@ -30,6 +33,7 @@ export class AccessControlGuard implements CanActivate {
   ) {
     this.builder = options.acl.accessControl.builder ?? moduleBuilder;
     this.defaultRoles = options.acl.accessControl.defaultRoles;
+    this.defaultMatch = options.acl.grantsMatch;
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -47,17 +51,23 @@ export class AccessControlGuard implements CanActivate {
       throw new SecurityException(403, 'access denied: no grants are configured');
     }
     const builder = this.builder;
-    const roles = (auth.roles.length > 0 ? auth.roles : this.defaultRoles).filter((role) => builder.hasRole(role));
-    if (roles.length === 0) throw new SecurityException(403, 'access denied: no role of the caller is granted anything');
-    const granted = (required as Role[]).every((requirement) => {
+    const match = this.reflector.getAllAndOverride<'any' | 'all' | undefined>(GRANTS_MATCH_KEY, [context.getHandler(), context.getClass()]) ?? this.defaultMatch;
+    const held = auth.roles.length > 0 ? auth.roles : this.defaultRoles;
+    const known = held.filter((role) => builder.hasRole(role));
+    if (known.length === 0) throw new SecurityException(403, 'access denied: no role of the caller is granted anything');
+    // `all`: a role the grants do not know is a role without access.
+    if (match === 'all' && known.length < held.length) throw new SecurityException(403, 'access denied: not granted to every role of the caller');
+    const isGranted = (requirement: Role, role: string | string[]) => {
       try {
-        return builder.permission({ ...requirement, possession: requirement.possession ?? 'any', role: roles }).granted;
+        return builder.permission({ ...requirement, possession: requirement.possession ?? 'any', role }).granted;
       } catch (error) {
         this.logger.error(`@UseRoles(${JSON.stringify(requirement)}) cannot be checked: ${(error as Error).message}`);
         return false;
       }
-    });
-    if (!granted) throw new SecurityException(403, 'access denied: not granted');
+    };
+    const granted = (required as Role[]).every((requirement) =>
+      match === 'all' ? known.every((role) => isGranted(requirement, role)) : isGranted(requirement, known));
+    if (!granted) throw new SecurityException(403, match === 'all' ? 'access denied: not granted to every role of the caller' : 'access denied: not granted');
     return true;
   }
 }

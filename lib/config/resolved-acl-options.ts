@@ -12,9 +12,11 @@ export interface ResolvedAclOptions {
   globalGuards: boolean;
   /** `acl.disable`: policies are not checked at all. */
   policiesDisabled: boolean;
+  /** Whether `@UseRoles` needs any or all of the caller's roles granted, where `@GrantsMatch` does not say. */
+  grantsMatch: 'any' | 'all';
 }
 
-const KNOWN = ['grants', 'defaultRoles', 'policies', 'enforcePolicies', 'globalGuards', 'disable'];
+const KNOWN = ['grants', 'defaultRoles', 'grantsMatch', 'policies', 'enforcePolicies', 'globalGuards', 'disable'];
 
 export function resolveAclOptions(acl: MicrokubesAclOptions | undefined, maxResourceLength?: number): ResolvedAclOptions {
   if (acl !== undefined && !isObject(acl)) throw new MicrokubesOptionsError('acl', 'must be an object');
@@ -28,5 +30,12 @@ export function resolveAclOptions(acl: MicrokubesAclOptions | undefined, maxReso
     enforcePolicies: !policiesDisabled && (optionalBoolean(acl?.enforcePolicies, 'acl.enforcePolicies') ?? policies !== undefined),
     globalGuards: optionalBoolean(acl?.globalGuards, 'acl.globalGuards') ?? false,
     policiesDisabled,
+    grantsMatch: grantsMatch(acl?.grantsMatch),
   };
+}
+
+function grantsMatch(match: unknown): 'any' | 'all' {
+  if (match === undefined) return 'any';
+  if (match !== 'any' && match !== 'all') throw new MicrokubesOptionsError('acl.grantsMatch', `must be "any" or "all" (got ${JSON.stringify(match)})`);
+  return match;
 }

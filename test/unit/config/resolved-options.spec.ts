@@ -58,6 +58,10 @@ describe('resolveOptions', () => {
     ['a public route', { security: { publicRoutes: ['/a', '(unclosed'] } }, 'security.publicRoutes[1]'],
     ['ignoreHttpMethods', { security: { ignoreHttpMethods: [''] } }, 'security.ignoreHttpMethods[0]'],
     ['globalGuard', { security: { globalGuard: 1 as unknown as boolean } }, 'security.globalGuard'],
+    ['acl.grantsMatch', { acl: { grantsMatch: 'most' as 'all' } }, 'acl.grantsMatch'],
+    ['a firewall rule', { security: { firewall: { allowEncodedSlash: 'yes' as unknown as boolean } } }, 'security.firewall.allowEncodedSlash'],
+    ['the firewall', { security: { firewall: true as unknown as false } }, 'security.firewall'],
+    ['maxPathLength', { security: { maxPathLength: 0 } }, 'security.maxPathLength'],
     ['security', { security: [] as unknown as object }, 'security'],
     ['requiredScopes that the JWT strategy would bypass', { security: { oauth2: { issuer: null, requiredScopes: ['api:write'] } } }, 'security.oauth2.requiredScopes'],
   ])('names the option when %s is wrong', (_what, options, option) => {
