@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KeyFileError, MicrokubesModule, MicrokubesOptionsError, type MicrokubesModuleOptions } from '../../lib/index.js';
+import type { DynamicModule } from '@nestjs/common';
+import { KeyFileError, MicrokubesModule, MicrokubesOptionsError, type MicrokubesModuleOptions, type ServiceConfigSource } from '../../lib/index.js';
+import { platformKeysDir } from '../support/platform-keys.js';
 import { HelloController } from '../support/hello.controller.js';
 import { startApp } from '../support/test-app.js';
 
@@ -17,6 +19,30 @@ describe('start-up fails with an error that names the problem', () => {
     await expect(start({ security: { jwt: { clockTolerance: -5 } } })).rejects.toThrow(
       new MicrokubesOptionsError('security.jwt.clockTolerance', 'must be a number of seconds, 0 or more'),
     );
+  });
+
+  describe('a misspelt option, however the module is configured, rather than a service that runs without it', () => {
+    // `globalGuards` for `globalGuard`: left as a warning, every route would answer without a token.
+    const misspelt = { globalGuards: true } as unknown as MicrokubesModuleOptions['security'];
+    const expected = new MicrokubesOptionsError('security.globalGuards', 'is not an option; did you mean "security.globalGuard"?');
+    const keys = platformKeysDir();
+    afterAll(() => keys.remove());
+    const serviceConfig = join(dir, 'service-config.json');
+    writeFileSync(serviceConfig, JSON.stringify({ security: { keysDir: keys.dir, jwt: {}, unknownField: 'the file may hold what it likes' } }));
+    const boot = (module: DynamicModule) => startApp('express', { imports: [module], controllers: [HelloController] });
+
+    it.each<[string, () => DynamicModule]>([
+      ['forRoot', () => MicrokubesModule.forRoot({ keysDir: keys.dir, security: misspelt })],
+      ['forRootAsync', () => MicrokubesModule.forRootAsync({ useFactory: async () => ({ keysDir: keys.dir, security: misspelt }) })],
+      ['forServiceConfig', () => MicrokubesModule.forServiceConfig({ configFile: serviceConfig, security: misspelt } as ServiceConfigSource)],
+    ])('%s', async (_how, module) => {
+      await expect(boot(module())).rejects.toThrow(expected);
+    });
+
+    it('while a service config file keeps its unknown fields to itself', async () => {
+      const app = await boot(MicrokubesModule.forServiceConfig(serviceConfig));
+      await app.close();
+    });
   });
 
   it('a key file that cannot be parsed', async () => {
