@@ -1,6 +1,7 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { AccessControlGuard, Auth, CurrentAuth, MicrokubesAuthGuard, Roles, RolesGuard } from 'microkubes-nestjs';
 import { UseRoles } from 'nest-access-control';
+import { TodoIdPipe } from './todo-id.pipe.js';
 
 /** The three layers of access control, each behind MicrokubesAuthGuard and the policies in config/acl.json. */
 @Controller()
@@ -26,9 +27,12 @@ export class AccessController {
     return { todos: [{ id: 1, title: 'Register with Kong' }, { id: 13, title: 'Sealed' }] };
   }
 
-  /** `todos-read` again, except todo 13, which `todo-13-is-sealed` denies to everyone. */
+  /**
+   * `todos-read` again, except todo 13, which `todo-13-is-sealed` denies to everyone: the id is
+   * read only in its canonical spelling, so that `/todos/013` cannot serve todo 13 (404).
+   */
   @Get('todos/:id')
-  todo(@Param('id') id: string) {
-    return { id: Number(id), title: `Todo ${id}` };
+  todo(@Param('id', TodoIdPipe) id: number) {
+    return { id, title: `Todo ${id}` };
   }
 }

@@ -8,7 +8,7 @@ import { gatewayFromEnvironment } from '../../sample/src/gateway-settings.js';
 import { KongAdminEmulator } from '../support/kong-admin-emulator.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { authServerToken, jwtIssuerToken, systemToken } from '../support/platform-tokens.js';
-import { bearer, getJson, startApp, type RunningApp } from '../support/test-app.js';
+import { bearer, getJson, rawRequest, startApp, type RunningApp } from '../support/test-app.js';
 
 describe('the sample service, on platform keys', () => {
   let keys: PlatformKeys;
@@ -57,6 +57,20 @@ describe('the sample service, on platform keys', () => {
       'none /admin': 403, 'none /reports': 403, 'none /todos': 403, 'none /todos/7': 403, 'none /todos/13': 403,
     });
     expect((await getJson(`${running.url}/admin`)).status).toBe(401);
+  });
+
+  it('keeps todo 13 sealed whatever its spelling: the deny on /todos/13, the rest never read as 13', async () => {
+    const as = (roles: string[]) => ({ authorization: `Bearer ${jwtIssuerToken(keys.default.privateKey, { userId: 'u-s', username: 's@example.com', roles })}` });
+    for (const roles of [['user'], ['admin'], ['user', 'admin']]) {
+      expect((await rawRequest(running.url, 'GET', '/todos/13', as(roles))).status, roles.join()).toBe(403);
+      for (const spelling of ['/todos/013', '/todos/+13', '/todos/13.0', '/todos/0x0d', '/todos/13%20', '/todos/%2013', '/todos/1e1', '/todos/13%09']) {
+        const { status, body } = await rawRequest(running.url, 'GET', spelling, as(roles));
+        // 403 where a policy denies the spelling itself, 400 where the firewall refuses it, else the pipe's 404: never todo 13.
+        expect([400, 403, 404], `${roles} ${spelling}: ${JSON.stringify(body)}`).toContain(status);
+        expect(body.id, spelling).toBeUndefined();
+      }
+    }
+    expect((await rawRequest(running.url, 'GET', '/todos/7', as(['user']))).body).toEqual({ id: 7, title: 'Todo 7' });
   });
 
   it('keeps GET /healthcheck, /version and /public/about public and refuses /hello without a token', async () => {
