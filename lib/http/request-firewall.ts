@@ -105,8 +105,15 @@ function judgeSegments(path: string, rules: FirewallRules): FirewallRefusal | un
 }
 
 function hexByte(text: string, at: number): number | undefined {
-  const hex = text.slice(at, at + 2);
-  return /^[0-9a-f]{2}$/i.test(hex) ? Number.parseInt(hex, 16) : undefined;
+  const high = hexDigit(text.charCodeAt(at));
+  const low = hexDigit(text.charCodeAt(at + 1));
+  return high < 0 || low < 0 ? undefined : high * 16 + low;
+}
+
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
 }
 
 function refuse(rule: FirewallRule, reason: string): FirewallRefusal {
