@@ -31,6 +31,8 @@ const RUN = SCENARIOS.filter(
 const DISTINCT_TOKENS = 10_000;
 /** Each of ours beside the alternative a user would otherwise write: their ratio is printed. */
 const SIDE_BY_SIDE: Array<[ours: string, alternative: string]> = [
+  ['guard, one token repeated', 'guard, one token repeated, firewall off'],
+  ["@Public() route of the module's app", '@Public() route, firewall off'],
   ['guard, SAML session cookie', 'alternative: express-session + passport'],
   ['health check, Kong answer shared (1 s)', 'alternative: terminus pingCheck per health'],
   ['health check, Kong asked per check (ttl 0)', 'alternative: terminus pingCheck per health'],

@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import passport from 'passport';
 import { join } from 'node:path';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { Auth, CurrentAuth, MICROKUBES_AUTH, MicrokubesAuthGuard, MicrokubesModule } from '../lib/index.js';
+import { Auth, CurrentAuth, MICROKUBES_AUTH, MicrokubesAuthGuard, MicrokubesModule, Public } from '../lib/index.js';
 import { thousandPolicies } from './acl-policies.js';
 import type { Adapter, Scenario } from './scenarios.js';
 
@@ -32,6 +32,12 @@ class SecuredController {
   @Get('hello')
   hello(@CurrentAuth() auth: Auth) {
     return { message: `Hello ${auth.username} from NestJS service on Microkubes` };
+  }
+
+  @Get('open')
+  @Public()
+  open() {
+    return { message: 'Hello from NestJS service on Microkubes' };
   }
 }
 
@@ -151,6 +157,7 @@ const apps: Record<Scenario['app'], () => DynamicModule> = {
   unsecured: () => ({ module: class UnsecuredModule {}, controllers: [UnsecuredController] }),
   microkubes: () => microkubes({}),
   'microkubes-no-cache': () => microkubes({ security: { tokenCache: false } }),
+  'microkubes-no-firewall': () => microkubes({ security: { firewall: false } }),
   acl: () => microkubes({ acl: { policies: thousandPolicies() } }),
   baseline: () => ({ module: class BaselineModule {}, imports: [PassportModule], controllers: [BaselineController], providers: [DocsJwtStrategy] }),
   // keysDir holds service.key/service.cert too; the bench seals the cookie with the same secret.

@@ -2,7 +2,7 @@
 export interface Scenario {
   name: string;
   /** What the server app looks like (see http-server.ts). */
-  app: 'unsecured' | 'microkubes' | 'microkubes-no-cache' | 'baseline' | 'acl' | 'saml' | 'express-session' | 'health' | 'health-no-cache' | 'terminus-ping';
+  app: 'unsecured' | 'microkubes' | 'microkubes-no-cache' | 'microkubes-no-firewall' | 'baseline' | 'acl' | 'saml' | 'express-session' | 'health' | 'health-no-cache' | 'terminus-ping';
   path: string;
   /** `none`, one token repeated, the 10,000 distinct tokens in rotation, or a session cookie. */
   tokens: 'none' | 'one' | 'distinct' | 'session';
@@ -13,6 +13,9 @@ export interface Scenario {
 export const SCENARIOS: Scenario[] = [
   { name: 'unsecured route', app: 'unsecured', path: '/hello', tokens: 'none' },
   { name: 'guard, one token repeated', app: 'microkubes', path: '/hello', tokens: 'one' },
+  { name: 'guard, one token repeated, firewall off', app: 'microkubes-no-firewall', path: '/hello', tokens: 'one' },
+  { name: '@Public() route of the module\'s app', app: 'microkubes', path: '/open', tokens: 'none' },
+  { name: '@Public() route, firewall off', app: 'microkubes-no-firewall', path: '/open', tokens: 'none' },
   { name: 'guard, 10,000 tokens (cache 10,000)', app: 'microkubes', path: '/hello', tokens: 'distinct' },
   { name: 'guard, every token verified (no cache)', app: 'microkubes-no-cache', path: '/hello', tokens: 'distinct' },
   { name: 'guard, Auth injected (REQUEST scope)', app: 'microkubes', path: '/scoped', tokens: 'one' },
