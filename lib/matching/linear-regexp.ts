@@ -44,7 +44,7 @@ export class LinearRegExp {
 /** The pattern on RE2, whatever its shape (LinearRegExp uses it for those not proven linear). */
 export function re2Matcher(ast: Pattern, flags: string): (value: string) => boolean {
   const unicode = /[uv]/.test(flags);
-  const source = toRe2Syntax(ast, { ignoreCase: flags.includes('i'), dotAll: flags.includes('s'), unicode });
+  const source = toRe2Syntax(ast, { ignoreCase: flags.includes('i'), dotAll: flags.includes('s'), unicode, flags });
   let re2: RE2JS;
   try {
     re2 = RE2JS.compile(source);

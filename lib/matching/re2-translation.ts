@@ -19,6 +19,8 @@ const SPACE: Ranges = normalise([
  * point of a value so written can be (every code point above U+FFFF having become two halves).
  */
 const SURROGATES: [number, number] = [0xd800, 0xdfff];
+/** The largest count RE2 takes in a repetition. */
+const RE2_MAX_REPEAT = 1000;
 const HALVES = 0xf0000;
 
 interface Context {
@@ -26,6 +28,8 @@ interface Context {
   dotAll: boolean;
   /** The highest code point (u flag) or code unit (without). */
   max: number;
+  /** With the i flag, the pattern's flags: classes then ask V8 about the characters that have a case. */
+  ignoreCaseFlags?: string;
 }
 
 /**
@@ -33,12 +37,19 @@ interface Context {
  * as what they match in JavaScript (RE2's `\s` is ASCII only, its `.` takes `\r`), so that a
  * pattern means the same whichever engine runs it. Throws a SyntaxError for what RE2 cannot match
  * in linear time (back-references, lookarounds) or what this translation does not carry over.
- * Case-insensitive matching is RE2's (Unicode simple case folding), which differs from JavaScript's
- * for a few characters outside ASCII (`ſ`, the Kelvin sign).
+ * Case-insensitive patterns are not handed to RE2's own case folding, which differs from
+ * JavaScript's (`ſ`, the Kelvin sign) and folds a negated class after negating it: each class
+ * (and each literal character) is spelt out as the set of characters it matches, the characters
+ * that have a case being asked of V8 itself.
  */
-export function toRe2Syntax(pattern: Pattern, flags: { ignoreCase: boolean; dotAll: boolean; unicode: boolean }): string {
-  const context: Context = { unicode: flags.unicode, dotAll: flags.dotAll, max: flags.unicode ? 0x10ffff : 0xffff };
-  return (flags.ignoreCase ? '(?i)' : '') + emit(pattern, context);
+export function toRe2Syntax(pattern: Pattern, flags: { ignoreCase: boolean; dotAll: boolean; unicode: boolean; flags: string }): string {
+  const context: Context = {
+    unicode: flags.unicode,
+    dotAll: flags.dotAll,
+    max: flags.unicode ? 0x10ffff : 0xffff,
+    ignoreCaseFlags: flags.ignoreCase ? flags.flags : undefined,
+  };
+  return emit(pattern, context);
 }
 
 /** A value as a pattern translated without the u flag reads it (see SURROGATES). */
@@ -54,22 +65,27 @@ function emit(node: Node, context: Context): string {
       if (node.type === 'Group' && node.modifiers) throw new SyntaxError('inline modifiers (?i:...) are not supported');
       return `(?:${node.alternatives.map((alternative) => alternative.elements.map((element) => emit(element, context)).join('')).join('|')})`;
     case 'Quantifier': {
+      if (node.min > RE2_MAX_REPEAT || (node.max !== Number.POSITIVE_INFINITY && node.max > RE2_MAX_REPEAT)) {
+        throw new SyntaxError(`"${node.raw}": repetition counts above ${RE2_MAX_REPEAT} are not supported here (RE2's limit; write {n,} or a smaller count)`);
+      }
       const max = node.max === Number.POSITIVE_INFINITY ? '' : String(node.max);
       const count = node.min === node.max ? `{${node.min}}` : `{${node.min},${max}}`;
       return `(?:${emit(node.element, context)})${count}${node.greedy ? '' : '?'}`;
     }
     case 'Character':
-      return charClass([[node.value, node.value]], [], false, context);
+      return charClass([[node.value, node.value]], [], false, context, node.raw);
     case 'CharacterSet':
       return emitSet(node, context);
     case 'CharacterClass': {
       if (node.unicodeSets) throw new SyntaxError('set operations of the v flag are not supported here');
       const { ranges, properties } = classContents(node.elements, context);
-      return charClass(ranges, properties, node.negate, context);
+      return charClass(ranges, properties, node.negate, context, node.raw);
     }
     case 'Assertion':
       if (node.kind === 'start') return '^';
       if (node.kind === 'end') return '$';
+      // With i and u, JavaScript's \b counts ſ and the Kelvin sign as word characters; RE2's does not.
+      if (node.kind === 'word' && context.ignoreCaseFlags && context.unicode) throw new SyntaxError('\\b with the i and u flags is not supported here');
       if (node.kind === 'word') return node.negate ? '\\B' : '\\b';
       throw new SyntaxError('lookarounds ((?=...), (?!...), (?<=...), (?<!...)) cannot be matched in linear time');
     case 'Backreference':
@@ -80,9 +96,9 @@ function emit(node: Node, context: Context): string {
 }
 
 function emitSet(set: CharacterSet, context: Context): string {
-  if (set.kind === 'any') return charClass(context.dotAll ? [] : LINE_TERMINATORS, [], true, context);
-  if (set.kind === 'property') return charClass([], [property(set, context)], false, context);
-  return charClass(escapeRanges(set.kind), [], set.negate, context);
+  if (set.kind === 'any') return charClass(context.dotAll ? [] : LINE_TERMINATORS, [], true, { ...context, ignoreCaseFlags: undefined });
+  if (set.kind === 'property') return charClass([], [property(set, context)], false, context, set.raw);
+  return charClass(escapeRanges(set.kind), [], set.negate, context, set.raw);
 }
 
 function classContents(elements: CharacterClassElement[], context: Context): { ranges: Ranges; properties: string[] } {
@@ -106,17 +122,73 @@ function escapeRanges(kind: 'digit' | 'space' | 'word'): Ranges {
 
 /**
  * A class of the ranges and `\p{...}` items. Negation is worked out here, within what the pattern
- * matches (code points, or code units), so that RE2 never negates over a wider set.
+ * matches (code points, or code units), so that RE2 never negates over a wider set. With the i
+ * flag, the characters that have a case match as V8 says `raw` matches them.
  */
-function charClass(ranges: Ranges, properties: string[], negate: boolean, context: Context): string {
+function charClass(ranges: Ranges, properties: string[], negate: boolean, context: Context, raw?: string): string {
   if (properties.length > 0) {
+    if (context.ignoreCaseFlags) throw new SyntaxError('\\p{...} with the i flag is not supported here');
     // Properties exist only with the u flag, where RE2's code points are the pattern's.
     return `[${negate ? '^' : ''}${ranges.map(range).join('')}${properties.join('')}]`;
   }
-  const matched = (negate ? complement(ranges, context.max) : normalise(ranges)).flatMap((r) => (context.unicode ? [r] : asUnitRanges(r)));
+  let own = negate ? complement(ranges, context.max) : normalise(ranges);
+  if (context.ignoreCaseFlags && raw !== undefined) own = caseInsensitive(own, raw, context);
+  const matched = own.flatMap((r) => (context.unicode ? [r] : asUnitRanges(r)));
   // RE2 has no empty class: one that matches nothing is the complement of everything.
   if (matched.length === 0) return '[^\\x{0}-\\x{10ffff}]';
   return `[${matched.map(range).join('')}]`;
+}
+
+/** Characters that have a case: of each, its upper or lower case is another string. */
+const casedCharacters: Partial<Record<'units' | 'points', number[]>> = {};
+
+function cased(unicode: boolean): readonly number[] {
+  const kind = unicode ? 'points' : 'units';
+  let list = casedCharacters[kind];
+  if (!list) {
+    list = [];
+    // Every character with a case is below U+20000 (the highest, Adlam, ends at U+1E943).
+    for (let point = 0; point <= (unicode ? 0x1ffff : 0xffff); point++) {
+      if (point >= SURROGATES[0] && point <= SURROGATES[1]) continue;
+      const char = String.fromCodePoint(point);
+      if (char.toLowerCase() !== char || char.toUpperCase() !== char) list.push(point);
+    }
+    casedCharacters[kind] = list;
+  }
+  return list;
+}
+
+const caselessAnswers = new Map<string, number[]>();
+
+/**
+ * `own` (what the class matches case-sensitively) with its characters that have a case replaced by
+ * those V8 matches `raw` against, under the pattern's flags: case-insensitivity only ever concerns
+ * characters that have a case, and V8 is the judge of what a JavaScript pattern matches.
+ */
+function caseInsensitive(own: Ranges, raw: string, context: Context): Ranges {
+  const key = `${context.ignoreCaseFlags}/${raw}`;
+  let answered = caselessAnswers.get(key);
+  if (!answered) {
+    const v8 = new RegExp(`^(?:${raw})$`, context.ignoreCaseFlags);
+    answered = cased(context.unicode).filter((point) => v8.test(String.fromCodePoint(point)));
+    // Letters repeat across patterns and inside them; classes come from the code and configs, not requests.
+    caselessAnswers.set(key, answered);
+  }
+  const points = cased(context.unicode);
+  const result: Ranges = [];
+  let next = 0;
+  for (const [from, to] of own) {
+    // Each range without the cased points inside it.
+    let start = from;
+    while (next < points.length && points[next]! < from) next++;
+    for (; next < points.length && points[next]! <= to; next++) {
+      if (points[next]! > start) result.push([start, points[next]! - 1]);
+      start = points[next]! + 1;
+    }
+    if (start <= to) result.push([start, to]);
+  }
+  for (const point of answered) result.push([point, point]);
+  return normalise(result);
 }
 
 /** Code unit ranges, their surrogate halves moved where the value's halves are (see SURROGATES). */

@@ -17,6 +17,10 @@ describe('LinearRegExp', () => {
     ['(.*)*', 're2'],
     ['(?:a|b|c|d|e)(?:a|b|c|d)x*', 're2'],
     ['a{1,100}b*', 're2'],
+    ['.*a{1000}b', 're2'],
+    [`.*(?:${Array.from({ length: 16 }, (_, i) => `a{1000}${String.fromCharCode(98 + i)}`).join('|')})`, 're2'],
+    [`/${'x'.repeat(300)}/.*`, 're2'],
+    ['(?:ab){0,2}/.*', 'backtracking'],
   ])('%s runs on %s', (source, engine) => {
     expect(new LinearRegExp(source).engine).toBe(engine);
   });
@@ -44,7 +48,8 @@ describe('LinearRegExp', () => {
     ['(?<!a)b.*', 'lookarounds'],
     ['(a)\\1', 'back-references'],
     ['(', 'Invalid regular expression'],
-    ['a{2000}.*.*', 'cannot be matched in linear time'],
+    ['a{2000}.*.*', 'repetition counts above 1000 are not supported here'],
+    ['.*.*[a-z]{1,1024}', 'repetition counts above 1000 are not supported here'],
   ])('refuses %s', (source, message) => {
     expect(() => new LinearRegExp(source)).toThrow(message);
   });
@@ -64,7 +69,7 @@ describe('LinearRegExp', () => {
 describe('the RE2 translation means what JavaScript means', () => {
   const inputs = [
     '', 'a', 'A', 'ab', 'abc', 'a\nb', 'a\rb', 'a\u2028b', 'a b', 'a\u00a0b', 'a\u3000b', 'a\tb', 'a\u000bb', 'x_1', 'é', 'É', 'ü1',
-    '/public/x', '/public', '/a/b/c.js', '/x/./y', '123', '12a', 'ΑΒΓ', 'αβγ', '😀', 'a😀b', '\ud83d', 'x\ude00', '\u{F0000}', 'aaa', '-', ']', '\\', '^', '$',
+    '/public/x', '/public', '/a/b/c.js', '/x/./y', '123', '12a', 'ΑΒΓ', 'αβγ', '😀', 'a😀b', '\ud83d', 'x\ude00', '\u{F0000}', 'aaa', 's', 'S', 'k', 'K', 'ſ', '\u212a', 'ß', 'ẞ', 'skip', 'SKIP', 'ſkip', 'İ', 'ı', 'ǅ', 'Ω', '\u2126', 'abc', 'ABC', '/docs/internal/x', '/docs/Internal/x', '/docs/ınternal/x', '-', ']', '\\', '^', '$',
   ];
   const patterns: Array<[string, string]> = [
     ['a.b', ''], ['a.b', 's'], ['a\\sb', ''], ['a\\Sb', ''], ['\\w+', ''], ['\\W', ''], ['\\d+', ''], ['\\D+', ''],
@@ -74,6 +79,10 @@ describe('the RE2 translation means what JavaScript means', () => {
     ['[\\p{Script=Greek}\\d]+', 'u'], ['.', 'u'], ['..', 'u'], ['(?<name>a)b', ''], ['\\u00e9|\\x41', ''], ['\\u{1F600}', 'u'],
     ['É', 'i'], ['[é-ü]+.*', ''], ['\\cJ', ''], ['\\0', ''], ['[\\b]', ''],
     ['[\\ud800-\\udbff].', ''], ['[^\\ud800-\\udfff]+', ''], ['😀', ''], ['a..b', ''], ['.+', ''], ['.+', 'u'], ['[^x]{2}', ''],
+    // Case-insensitive: negated classes and escapes, literal letters, ranges, under i and i+u.
+    ['[^a-z]+', 'i'], ['[^a-z]+', 'iu'], ['\\W+', 'i'], ['\\W+', 'iu'], ['\\w+', 'i'], ['\\w+', 'iu'], ['[\\W\\d]+', 'i'],
+    ['[^\\W]+', 'iu'], ['s', 'i'], ['s', 'iu'], ['k+', 'i'], ['k+', 'iu'], ['ß', 'iu'], ['[a-z]+', 'iu'], ['[^k]', 'iu'],
+    ['\\/docs\\/(?:[^i][^/]*|i[^n][^/]*)\\/.*', 'i'], ['[^s-t]+', 'i'], ['\\S+', 'i'], ['\\D+', 'iu'], ['ω', 'iu'], ['[ǅ]', 'i'], ['i', 'iu'],
   ];
   it.each(patterns)('%s (flags "%s")', (source, flags) => {
     const { native, ast } = parseAnchored(source, flags);
