@@ -55,6 +55,17 @@ const REFUSED: Array<[string, string]> = [
   ['http://evil.example/files/../plain', 'dot segment'],
 ];
 
+/**
+ * Absolute-form targets whose authority URL parsers read differently: Express's url.parse moves
+ * what follows a port that is not a number into the path (`http://h:..%2F..%2Fetc/download`
+ * routes to `/:file/download`), Fastify's WHATWG parser refuses it. Refused by the firewall, or
+ * before it by Node's parser or Fastify's router, with their own 400: never routed.
+ */
+const ODD_AUTHORITIES = [
+  'http://h:..%2F..%2Fetc%2Fpasswd/files/a', 'http://h:x%2F..%2Fetc/files/a', 'http://h:8080x/files/a', 'http://user@h/files/a',
+  'http://h%2Fx/files/a', 'http://h\\x/files/a', 'ftp://h/files/a', `http://h:${'a'.repeat(3000)}/files/a`,
+];
+
 /** Nothing ambiguous: each reaches its route. */
 const PASSED: Array<[string, unknown]> = [
   ['/files/a', { name: 'a' }],
@@ -67,6 +78,9 @@ const PASSED: Array<[string, unknown]> = [
   ['/files/a/meta', { name: 'a', meta: true }],
   ['/plain', { plain: true }],
   ['http://evil.example/files/a', { name: 'a' }],
+  ['http://evil.example:8080/files/a', { name: 'a' }],
+  ['https://127.0.0.1/files/a?x', { name: 'a' }],
+  ['http://[::1]:80/files/a', { name: 'a' }],
 ];
 
 function withFirewall(platform: HttpPlatform, keys: PlatformKeys, firewall?: RequestFirewallOptions | false, maxPathLength?: number) {
@@ -95,6 +109,13 @@ describe.each(PLATFORMS)('the request firewall (%s)', (platform) => {
     // Fastify's router refuses what it cannot decode itself, with its own 400, before any hook runs.
     if (platform === 'fastify' && /malformed|UTF-8/.test(reason)) expect(body).toMatchObject({ statusCode: 400, code: 'FST_ERR_BAD_URL' });
     else expect(body).toEqual({ code: 400, message: expect.stringContaining(reason) });
+  });
+
+  it.each(ODD_AUTHORITIES)('refuses the absolute form %s, whose authority parsers read apart', async (target) => {
+    const { status, body } = await rawRequest(app.url, 'GET', target);
+    expect(status).toBe(400);
+    expect(body.name).toBeUndefined();
+    if (platform === 'express' && !target.includes('\\')) expect(body).toEqual({ code: 400, message: 'request refused: the request target is not a path' });
   });
 
   it('refuses on every method, POST included', async () => {
