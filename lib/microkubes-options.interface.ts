@@ -80,6 +80,9 @@ export interface SeedSamlConfig {
   registration_url?: string;
   privateKeyName?: string;
   certName?: string;
+  /** python3-saml's metadata extras: taken, not used. */
+  contactPerson?: unknown;
+  organization?: unknown;
 }
 
 /** The session cookie that holds the caller's `Auth` after a SAML login. */
@@ -323,6 +326,8 @@ export interface AclPolicy {
   actions: string[];
   /** Keyed by a name of your choosing (`OwnerCondition`: the route parameter holding the owner). */
   conditions?: Record<string, AclPolicyCondition>;
+  /** ladon's free-form metadata; not used. */
+  meta?: unknown;
 }
 
 /** microkubes-python's ACL config (flask-miracle-acl), accepted as grants. */

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Auth } from '../auth/auth.js';
 import { MicrokubesOptionsError } from '../config/microkubes-options.error.js';
+import { rejectUnknown } from '../config/option-checks.js';
 import type { AclPolicy } from '../microkubes-options.interface.js';
 import { PolicyPattern } from './policy-pattern.js';
 
@@ -27,6 +28,12 @@ type ListCondition = { kind: 'list'; field: 'roles' | 'scopes' | 'organizations'
 type OwnerCondition = { kind: 'owner'; key: string };
 type CompiledCondition = ListCondition | OwnerCondition;
 
+/**
+ * A ladon policy's fields. Any other fails start-up, from a service config too: a misspelt
+ * `conditions` would otherwise drop the policy's conditions and allow everyone.
+ */
+const POLICY_FIELDS = ['id', 'description', 'effect', 'subjects', 'resources', 'actions', 'conditions', 'meta'];
+
 const LIST_CONDITIONS: Record<string, ListCondition['field']> = {
   RolesCondition: 'roles',
   ScopesCondition: 'scopes',
@@ -46,6 +53,7 @@ export class CompiledPolicy {
     const name = `acl.policies[${index}]${typeof policy?.id === 'string' ? ` (${policy.id})` : ''}`;
     if (typeof policy !== 'object' || policy === null) throw new MicrokubesOptionsError(name, 'must be a policy object');
     if (typeof policy.id !== 'string' || policy.id === '') throw new MicrokubesOptionsError(`${name}.id`, 'must be a non-empty string');
+    rejectUnknown(policy, POLICY_FIELDS, `${name}.`);
     if (policy.effect !== 'allow' && policy.effect !== 'deny') {
       throw new MicrokubesOptionsError(`${name}.effect`, 'must be "allow" or "deny"');
     }
@@ -181,7 +189,9 @@ function patterns(values: unknown, option: string): PolicyPattern[] {
 }
 
 function compileCondition(key: string, condition: unknown, option: string): CompiledCondition {
-  const { type, options } = (condition ?? {}) as { type?: unknown; options?: { values?: unknown } };
+  if (typeof condition !== 'object' || condition === null) throw new MicrokubesOptionsError(option, 'must be a condition object { type, options }');
+  rejectUnknown(condition, ['type', 'options'], `${option}.`);
+  const { type, options } = condition as { type?: unknown; options?: { values?: unknown } };
   if (type === 'OwnerCondition') return { kind: 'owner', key };
   const field = typeof type === 'string' ? LIST_CONDITIONS[type] : undefined;
   if (!field) {
@@ -190,7 +200,9 @@ function compileCondition(key: string, condition: unknown, option: string): Comp
       `unknown condition type ${JSON.stringify(type)} (use ${[...Object.keys(LIST_CONDITIONS), 'OwnerCondition'].join(', ')})`,
     );
   }
-  const values = patterns(options?.values, `${option}.options.values`);
+  if (typeof options !== 'object' || options === null) throw new MicrokubesOptionsError(`${option}.options`, 'must be { values: [...] }');
+  rejectUnknown(options, ['values'], `${option}.options.`);
+  const values = patterns(options.values, `${option}.options.values`);
   for (const value of values) {
     // The Go library matched condition values as bare regexes; here they are literal unless in <>.
     if (value.isLiteral && /[.*+?^$()[\]{}|\\]/.test(value.source)) {

@@ -39,7 +39,7 @@ export function rejectUnknown(options: object, known: readonly string[], prefix:
     const likely = closest(name, known);
     throw new MicrokubesOptionsError(
       `${prefix}${name}`,
-      `is not an option${likely ? `; did you mean "${prefix}${likely}"?` : ` (the options here: ${known.join(', ')})`}`,
+      `is not an option${likely ? `; did you mean "${likely}"?` : ` (the options here: ${known.join(', ')})`}`,
     );
   }
 }

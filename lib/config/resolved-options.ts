@@ -148,6 +148,7 @@ function resolveTokenCacheSize(cache: unknown): number {
   if (cache === false) return 0;
   if (cache === undefined) return DEFAULT_TOKEN_CACHE_SIZE;
   if (!isObject(cache)) throw new MicrokubesOptionsError('security.tokenCache', 'must be { size } or false');
+  rejectUnknown(cache as object, ['size'], 'security.tokenCache.');
   return optionalInteger((cache as { size?: unknown }).size, 'security.tokenCache.size', 1, 10_000_000) ?? DEFAULT_TOKEN_CACHE_SIZE;
 }
 

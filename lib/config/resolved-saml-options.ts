@@ -120,6 +120,7 @@ function resolveRequestIdStore(store: SamlSecurityOptions['requestIdStore']): Re
   const path = 'security.saml.requestIdStore';
   if (!isObject(store)) throw new MicrokubesOptionsError(path, `must be 'memory', { redis: client } or a SamlRequestIdStore`);
   if ('redis' in store) {
+    rejectUnknown(store, ['redis', 'prefix'], `${path}.`);
     const { redis } = store;
     const usable = isObject(redis) && (typeof (redis as { sendCommand?: unknown }).sendCommand === 'function' || typeof (redis as { call?: unknown }).call === 'function');
     if (!usable) throw new MicrokubesOptionsError(`${path}.redis`, 'must be a connected client of the redis or ioredis package');

@@ -12,7 +12,8 @@ const HTTP_REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
  */
 export function fromSeedSamlConfig(given: SamlSecurityOptions | SeedSamlConfig): SamlSecurityOptions {
   if (!isObject(given) || !('sp' in given || 'idp' in given)) return given as SamlSecurityOptions;
-  const { sp, idp, security, strict: _strict, debug: _debug, registration_url: registrationUrl, ...flat } = given as SeedSamlConfig & Partial<SamlSecurityOptions>;
+  const { sp, idp, security, strict: _strict, debug: _debug, contactPerson: _contact, organization: _organization, registration_url: registrationUrl, ...flat } =
+    given as SeedSamlConfig & Partial<SamlSecurityOptions>;
   const acs = sp?.assertionConsumerService;
   const sso = idp?.singleSignOnService;
   if (acs?.binding !== undefined && acs.binding !== HTTP_POST) {

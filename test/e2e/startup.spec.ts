@@ -24,7 +24,7 @@ describe('start-up fails with an error that names the problem', () => {
   describe('a misspelt option, however the module is configured, rather than a service that runs without it', () => {
     // `globalGuards` for `globalGuard`: left as a warning, every route would answer without a token.
     const misspelt = { globalGuards: true } as unknown as MicrokubesModuleOptions['security'];
-    const expected = new MicrokubesOptionsError('security.globalGuards', 'is not an option; did you mean "security.globalGuard"?');
+    const expected = new MicrokubesOptionsError('security.globalGuards', 'is not an option; did you mean "globalGuard"?');
     const keys = platformKeysDir();
     afterAll(() => keys.remove());
     const serviceConfig = join(dir, 'service-config.json');

@@ -80,13 +80,20 @@ describe('resolveOptions', () => {
 describe('unknown options', () => {
   it.each<[unknown, string]>([
     [{ keyDir: '/run/secrets' }, 'Invalid MicrokubesModule option "keyDir": is not an option; did you mean "keysDir"?'],
-    [{ security: { globalGuards: true } }, 'Invalid MicrokubesModule option "security.globalGuards": is not an option; did you mean "security.globalGuard"?'],
-    [{ security: { publicRoute: [] } }, 'Invalid MicrokubesModule option "security.publicRoute": is not an option; did you mean "security.publicRoutes"?'],
-    [{ security: { GlobalGuard: true } }, 'Invalid MicrokubesModule option "security.GlobalGuard": is not an option; did you mean "security.globalGuard"?'],
-    [{ security: { firewall: { allowEncodedSlashes: true } } }, 'Invalid MicrokubesModule option "security.firewall.allowEncodedSlashes": is not an option; did you mean "security.firewall.allowEncodedSlash"?'],
-    [{ acl: { globalGuard: true } }, 'Invalid MicrokubesModule option "acl.globalGuard": is not an option; did you mean "acl.globalGuards"?'],
+    [{ security: { globalGuards: true } }, 'Invalid MicrokubesModule option "security.globalGuards": is not an option; did you mean "globalGuard"?'],
+    [{ security: { publicRoute: [] } }, 'Invalid MicrokubesModule option "security.publicRoute": is not an option; did you mean "publicRoutes"?'],
+    [{ security: { GlobalGuard: true } }, 'Invalid MicrokubesModule option "security.GlobalGuard": is not an option; did you mean "globalGuard"?'],
+    [{ security: { firewall: { allowEncodedSlashes: true } } }, 'Invalid MicrokubesModule option "security.firewall.allowEncodedSlashes": is not an option; did you mean "allowEncodedSlash"?'],
+    [{ acl: { globalGuard: true } }, 'Invalid MicrokubesModule option "acl.globalGuard": is not an option; did you mean "globalGuards"?'],
     [{ security: { jwt: { clockSkew: 5 } } }, 'Invalid MicrokubesModule option "security.jwt.clockSkew": is not an option (the options here: header, scheme, algorithms, hmacSecret, clockTolerance, issuer, audience, requireExpiration)'],
-    [{ gateway: { name: 'x', paths: ['/x'], host: 'x', adminUrl: 'http://kong:8001', retry: { attempt: 3 } } }, 'Invalid MicrokubesModule option "gateway.retry.attempt": is not an option; did you mean "gateway.retry.attempts"?'],
+    [{ gateway: { name: 'x', paths: ['/x'], host: 'x', adminUrl: 'http://kong:8001', retry: { attempt: 3 } } }, 'Invalid MicrokubesModule option "gateway.retry.attempt": is not an option; did you mean "attempts"?'],
+    [{ security: { tokenCache: { enabled: false } } }, 'Invalid MicrokubesModule option "security.tokenCache.enabled": is not an option (the options here: size)'],
+    [{ acl: { policies: [{ id: 'p', effect: 'allow', subjects: ['<.+>'], resources: ['/a'], actions: ['api:read'], condition: {} }] } },
+      'Invalid MicrokubesModule option "acl.policies[0] (p).condition": is not an option; did you mean "conditions"?'],
+    [{ acl: { policies: [{ id: 'p', effect: 'allow', subjects: ['<.+>'], resources: ['/a'], actions: ['api:read'], conditions: { r: { type: 'RolesCondition', option: { values: ['a'] } } } }] } },
+      'Invalid MicrokubesModule option "acl.policies[0] (p).conditions.r.option": is not an option; did you mean "options"?'],
+    [{ acl: { policies: [{ id: 'p', effect: 'allow', subjects: ['<.+>'], resources: ['/a'], actions: ['api:read'], conditions: { r: { type: 'RolesCondition', options: { valuez: ['a'] } } } }] } },
+      'Invalid MicrokubesModule option "acl.policies[0] (p).conditions.r.options.valuez": is not an option; did you mean "values"?'],
   ])('fail start-up, naming the option and what it looks like: %j', (options, message) => {
     expect(() => resolveOptions(options as MicrokubesModuleOptions)).toThrow(MicrokubesOptionsError);
     expect(() => resolveOptions(options as MicrokubesModuleOptions)).toThrow(message);

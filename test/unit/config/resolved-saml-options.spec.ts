@@ -38,6 +38,7 @@ describe('resolveSamlOptions', () => {
     [{ ...required, session: { secret: ['x'.repeat(32), 'short'] } }, '"security.saml.session.secret[1]": must be a string of at least 32 bytes'],
     [{ ...required, requestIdStore: { redis: {} } }, '"security.saml.requestIdStore.redis": must be a connected client of the redis or ioredis package'],
     [{ ...required, requestIdStore: { get: () => null } }, '"security.saml.requestIdStore": a store of your own needs save(), get() and take()'],
+    [{ ...required, requestIdStore: { redis: { sendCommand: async () => 'OK' }, prefx: 'x:' } }, '"security.saml.requestIdStore.prefx": is not an option; did you mean "prefix"?'],
     [{ ...required, registration: { retry: { initialDelay: 10, maxDelay: 5 } } }, '"security.saml.registration.retry.maxDelay": must not be less than security.saml.registration.retry.initialDelay'],
   ])('refuses %j', (options, message) => {
     expect(() => resolveSamlOptions(options as never)).toThrow(message);

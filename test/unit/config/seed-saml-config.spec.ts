@@ -26,6 +26,11 @@ describe("fromSeedSamlConfig (microkubes-python's SAML config)", () => {
     });
   });
 
+  it("takes python3-saml's metadata extras (contactPerson, organization), which it does not use", () => {
+    const withExtras = { ...seed, contactPerson: { technical: { givenName: 'ops', emailAddress: 'ops@example.com' } }, organization: { 'en-US': { name: 'acme' } } };
+    expect(fromSeedSamlConfig(withExtras)).toEqual(fromSeedSamlConfig(seed));
+  });
+
   it('wraps a bare base64 certificate in PEM lines, and lets flat options win', () => {
     const mapped = fromSeedSamlConfig({ ...seed, idp: { ...seed.idp, x509cert: 'MIIB' + 'A'.repeat(100) }, clockSkew: 5 } as never);
     expect(mapped.idpCert).toBe(`-----BEGIN CERTIFICATE-----\nMIIB${'A'.repeat(60)}\n${'A'.repeat(40)}\n-----END CERTIFICATE-----\n`);
