@@ -1,4 +1,4 @@
-import { parse } from 'path-to-regexp';
+import { parse, pathToRegexp, TokenData, type Token } from 'path-to-regexp';
 
 /** A route template, parsed: what is the route's own text, and where each parameter goes. */
 export type TemplateToken =
@@ -21,6 +21,55 @@ export function templateTokens(template: string, syntax: RouterSyntax): Template
     cache.set(template, tokens);
   }
   return tokens;
+}
+
+/** Express templates with a group that holds no parameter: each of their variants, in Express's order. */
+const variants = new Map<string, Array<{ tokens: TemplateToken[]; regexp: RegExp }> | null>();
+/** path-to-regexp refuses more combinations than this. */
+const MAX_VARIANTS = 256;
+
+/**
+ * The tokens of the variant of an Express template that the router matched `path` with. A group
+ * that holds a parameter is there when its parameter is; one that holds none (`/export{.csv}`)
+ * leaves no trace in the parameters, so the path is matched again against each variant, groups
+ * first in and then out, as path-to-regexp orders them in the one expression the router tries:
+ * the first that matches is the router's. Undefined when none does.
+ */
+export function matchedVariant(template: string, tokens: TemplateToken[], path: string): TemplateToken[] | undefined {
+  if (!tokens.some(holdsTextOnlyGroup)) return tokens;
+  let list = variants.get(template);
+  if (list === undefined) {
+    const flat: TemplateToken[][] = [];
+    flatten(tokens, [], flat);
+    list = flat.length > MAX_VARIANTS ? null : flat.map((variant) => ({
+      tokens: variant,
+      // Express's defaults: case-insensitive, a trailing slash allowed, the whole path.
+      regexp: pathToRegexp(new TokenData(variant as Token[], template), { sensitive: false, trailing: true, end: true }).regexp,
+    }));
+    variants.set(template, list);
+  }
+  return list?.find((variant) => variant.regexp.test(path))?.tokens;
+}
+
+function holdsTextOnlyGroup(token: TemplateToken): boolean {
+  if (token.type !== 'group') return false;
+  return !token.tokens.some(function holdsParameter(inner: TemplateToken): boolean {
+    return inner.type === 'param' || inner.type === 'wildcard' || (inner.type === 'group' && inner.tokens.some(holdsParameter));
+  }) || token.tokens.some(holdsTextOnlyGroup);
+}
+
+/** Every sequence without groups, a group's tokens first in, then out (path-to-regexp's order). */
+function flatten(tokens: readonly TemplateToken[], prefix: TemplateToken[], out: TemplateToken[][]): void {
+  const at = tokens.findIndex((token) => token.type === 'group');
+  if (at === -1) {
+    out.push([...prefix, ...tokens]);
+    return;
+  }
+  const group = tokens[at] as Extract<TemplateToken, { type: 'group' }>;
+  const before = [...prefix, ...tokens.slice(0, at)];
+  const after = tokens.slice(at + 1);
+  flatten([...group.tokens, ...after], before, out);
+  flatten(after, before, out);
 }
 
 /**

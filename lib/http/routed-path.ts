@@ -1,4 +1,4 @@
-import { confined, fillTemplate, templateTokens } from './route-template.js';
+import { confined, fillTemplate, matchedVariant, templateTokens } from './route-template.js';
 import { targetPath } from './request-target.js';
 
 interface RoutedRequest {
@@ -27,7 +27,11 @@ export function routedPath(request: RoutedRequest): string | undefined {
   const fastify = request.routeOptions?.url;
   const params = request.params ?? {};
   try {
-    if (typeof express === 'string') return rooted(fillTemplate(templateTokens(express, 'express'), params));
+    if (typeof express === 'string') {
+      const path = targetPath(request.url ?? '/');
+      const variant = path === undefined ? undefined : matchedVariant(express, templateTokens(express, 'express'), path);
+      return variant && rooted(fillTemplate(variant, params));
+    }
     if (typeof fastify === 'string') return rooted(fillTemplate(templateTokens(fastify, 'fastify'), params));
   } catch {
     return undefined;

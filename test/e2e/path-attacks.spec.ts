@@ -26,6 +26,7 @@ class SecuredController {
 class ExpressSyntaxController {
   @Get('tree/*rest') tree(@Param('rest') rest: string[]) { return { route: 'tree', rest: rest.join('/'), segments: rest.length }; }
   @Get('opt{/:id}') opt(@Param('id') id?: string) { return { route: 'opt', id: id ?? null }; }
+  @Get('export{.csv}') export() { return { route: 'export' }; }
 }
 
 @Controller()
@@ -139,6 +140,21 @@ describe.each(PLATFORMS)('route parameters cannot reshape the judged path (%s)',
     if (platform === 'fastify') return;
     for (const target of ['/FILES/secret/download', '/files/secret/download/', '/Todos/13/']) {
       expect((await rawRequest(strict.url, 'GET', target, user)).status, target).toBe(403);
+    }
+  });
+
+  it('Express: an optional group of text is judged as the router matched it', async () => {
+    if (platform === 'fastify') return;
+    const app = await startApp(platform, {
+      imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, security: { publicRoutes: ['.*\\.csv'] }, acl: { policies: [policies[0]!, { id: 'no-export', effect: 'deny', subjects: ['<.+>'], resources: ['/export'], actions: ['api:read'] }] } })],
+      controllers: [ExpressSyntaxController],
+    });
+    try {
+      expect((await rawRequest(app.url, 'GET', '/export')).status).toBe(401);
+      expect((await rawRequest(app.url, 'GET', '/export', user)).status).toBe(403);
+      expect((await rawRequest(app.url, 'GET', '/export.csv')).status).toBe(200);
+    } finally {
+      await app.close();
     }
   });
 

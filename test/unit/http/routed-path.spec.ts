@@ -27,6 +27,11 @@ describe('routedPath', () => {
     ['Fastify optional last parameter, given', fastify('/fo/:id?', { id: '3' }), '/fo/3'],
     ['Fastify optional last parameter, absent', fastify('/fo/:id?', {}), '/fo'],
     ['the root route', express('/', {}), '/'],
+    ['Express 5 optional text, absent (told from the path)', express('/export{.csv}', {}, '/export'), '/export'],
+    ['Express 5 optional text, given', express('/export{.csv}', {}, '/EXPORT.csv/'), '/export.csv'],
+    ['Express 5 optional text after a parameter', express('/items{/:id}{/edit}', { id: '3' }, '/items/3/edit'), '/items/3/edit'],
+    ['Express 5 optional text after a parameter, absent', express('/items{/:id}{/edit}', { id: '3' }, '/items/3'), '/items/3'],
+    ['Express 5 optional text inside a group with a parameter', express('/r{/:id{.json}}', { id: '3' }, '/r/3.json'), '/r/3.json'],
     ['no matched route: the URL, decoded, without a trailing slash or query', { url: '/a/%62/?q=1' }, '/a/b'],
     ['no matched route, absolute form', { url: 'http://example.com/admin?x' }, '/admin'],
   ])('%s', (_case, request, expected) => {
@@ -59,6 +64,7 @@ describe('routedPath', () => {
     ['a parameter that is not a string', express('/files/:id', { id: 5 })],
     ['a wildcard that is not a list of strings', express('/files/*rest', { rest: [1] })],
     ['no route, a target that is not a path', { url: '*' }],
+    ['an Express optional text the path does not spell', express('/export{.csv}', {}, '/other')],
     ['no route, malformed percent-encoding', { url: '/a/%zz' }],
   ])('cannot be told for %s (callers fail closed)', (_case, request) => {
     expect(routedPath(request)).toBeUndefined();
