@@ -200,9 +200,9 @@ function compileCondition(key: string, condition: unknown, option: string): Comp
       `unknown condition type ${JSON.stringify(type)} (use ${[...Object.keys(LIST_CONDITIONS), 'OwnerCondition'].join(', ')})`,
     );
   }
-  if (typeof options !== 'object' || options === null) throw new MicrokubesOptionsError(`${option}.options`, 'must be { values: [...] }');
-  rejectUnknown(options, ['values'], `${option}.options.`);
-  const values = patterns(options.values, `${option}.options.values`);
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new MicrokubesOptionsError(`${option}.options`, 'must be { values: [...] }');
+  rejectUnknown(options ?? {}, ['values'], `${option}.options.`);
+  const values = patterns(options?.values, `${option}.options.values`);
   for (const value of values) {
     // The Go library matched condition values as bare regexes; here they are literal unless in <>.
     if (value.isLiteral && /[.*+?^$()[\]{}|\\]/.test(value.source)) {
