@@ -43,15 +43,14 @@ export class LinearRegExp {
 
 /** The pattern on RE2, whatever its shape (LinearRegExp uses it for those not proven linear). */
 export function re2Matcher(ast: Pattern, flags: string): (value: string) => boolean {
-  const unicode = /[uv]/.test(flags);
-  const source = toRe2Syntax(ast, { ignoreCase: flags.includes('i'), dotAll: flags.includes('s'), unicode, flags });
+  const source = toRe2Syntax(ast, flags);
   let re2: RE2JS;
   try {
     re2 = RE2JS.compile(source);
   } catch (error) {
     throw new SyntaxError(`cannot be matched in linear time: ${(error as Error).message}`);
   }
-  return unicode ? (value) => re2.testExact(value) : (value) => re2.testExact(asCodeUnits(value));
+  return /[uv]/.test(flags) ? (value) => re2.testExact(value) : (value) => re2.testExact(asCodeUnits(value));
 }
 
 /** `^(?:source)$`, checked by V8 (the judge of what a JavaScript pattern is) and parsed. */

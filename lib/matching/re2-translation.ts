@@ -19,9 +19,10 @@ const SPACE: Ranges = normalise([
  * point of a value so written can be (every code point above U+FFFF having become two halves).
  */
 const SURROGATES: [number, number] = [0xd800, 0xdfff];
+const HALVES = 0xf0000;
+
 /** The largest count RE2 takes in a repetition. */
 const RE2_MAX_REPEAT = 1000;
-const HALVES = 0xf0000;
 
 interface Context {
   unicode: boolean;
@@ -42,12 +43,13 @@ interface Context {
  * (and each literal character) is spelt out as the set of characters it matches, the characters
  * that have a case being asked of V8 itself.
  */
-export function toRe2Syntax(pattern: Pattern, flags: { ignoreCase: boolean; dotAll: boolean; unicode: boolean; flags: string }): string {
+export function toRe2Syntax(pattern: Pattern, flags: string): string {
+  const unicode = /[uv]/.test(flags);
   const context: Context = {
-    unicode: flags.unicode,
-    dotAll: flags.dotAll,
-    max: flags.unicode ? 0x10ffff : 0xffff,
-    ignoreCaseFlags: flags.ignoreCase ? flags.flags : undefined,
+    unicode,
+    dotAll: flags.includes('s'),
+    max: unicode ? 0x10ffff : 0xffff,
+    ignoreCaseFlags: flags.includes('i') ? flags : undefined,
   };
   return emit(pattern, context);
 }
