@@ -35,6 +35,7 @@ export type { ResolvedGatewayOptions } from './config/resolved-gateway-options.j
 export { Roles, ROLES_KEY, type RolesRequirement } from './acl/roles.decorator.js';
 export { RolesGuard } from './acl/roles.guard.js';
 export { AccessControlGuard } from './acl/access-control.guard.js';
+export { UseRoles, USE_ROLES_KEY, type GrantRequirement } from './acl/use-roles.decorator.js';
 export { GrantsMatch, GRANTS_MATCH_KEY } from './acl/grants-match.decorator.js';
 export { AclGuard } from './acl/acl.guard.js';
 export { SkipAcl, SKIP_ACL_KEY } from './acl/skip-acl.decorator.js';

@@ -1,4 +1,4 @@
-import { RolesBuilder } from 'nest-access-control';
+import { AccessControl } from 'accesscontrol';
 import { MicrokubesOptionsError } from '../config/microkubes-options.error.js';
 import type { AccessControlGrants, MicrokubesAclOptions, SeedAclConfig } from '../microkubes-options.interface.js';
 
@@ -6,13 +6,14 @@ const CRUD = ['create', 'read', 'update', 'delete'];
 
 /** The grants behind `@UseRoles`, built once at start-up, and the roles of a caller who has none. */
 export interface AccessControlSettings {
-  builder?: RolesBuilder;
+  builder?: AccessControl;
   defaultRoles: string[];
 }
 
 /**
- * Builds nest-access-control's RolesBuilder from `acl.grants`: its own format, or microkubes-python's
- * (`struct`, `grants` as role -> resource -> actions, `MACL_DEFAULT_ROLES`), converted.
+ * Builds the grants (accesscontrol's AccessControl, which nest-access-control's RolesBuilder
+ * extends) from `acl.grants`: accesscontrol's format, or microkubes-python's (`struct`, `grants`
+ * as role -> resource -> actions, `MACL_DEFAULT_ROLES`), converted.
  */
 export function accessControlSettings(acl: MicrokubesAclOptions | undefined): AccessControlSettings {
   const grants = acl?.grants;
@@ -27,7 +28,7 @@ export function accessControlSettings(acl: MicrokubesAclOptions | undefined): Ac
     defaultRoles ??= grants.MACL_DEFAULT_ROLES ?? [];
   }
   try {
-    return { builder: new RolesBuilder(rows as ConstructorParameters<typeof RolesBuilder>[0]), defaultRoles: defaultRoles ?? [] };
+    return { builder: new AccessControl(rows as ConstructorParameters<typeof AccessControl>[0]), defaultRoles: defaultRoles ?? [] };
   } catch (error) {
     throw new MicrokubesOptionsError('acl.grants', (error as Error).message);
   }

@@ -1,15 +1,16 @@
 import { Inject, Injectable, Logger, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ROLES_BUILDER_TOKEN, RolesBuilder, type Role } from 'nest-access-control';
+import type { AccessControl } from 'accesscontrol';
 import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
 import { MicrokubesAuthGuard } from '../security/microkubes-auth.guard.js';
 import { SecurityException } from '../security/security.exception.js';
 import { authenticatedCaller } from './authenticated-caller.js';
 import { GRANTS_MATCH_KEY } from './grants-match.decorator.js';
+import { USE_ROLES_KEY, type GrantRequirement } from './use-roles.decorator.js';
 
-/** nest-access-control's `@UseRoles` metadata key. */
-const USE_ROLES_KEY = 'roles';
+/** nest-access-control's provider token, for grants given with `AccessControlModule.forRoles()`. */
+const ROLES_BUILDER_TOKEN = '__roles_builder__';
 
 /**
  * Enforces nest-access-control's `@UseRoles({ resource, action, possession })` on the caller's
@@ -21,7 +22,7 @@ const USE_ROLES_KEY = 'roles';
 @Injectable()
 export class AccessControlGuard implements CanActivate {
   private readonly logger = new Logger('MicrokubesAccessControl');
-  private readonly builder?: RolesBuilder;
+  private readonly builder?: AccessControl;
   private readonly defaultRoles: readonly string[];
   private readonly defaultMatch: 'any' | 'all';
 
@@ -29,7 +30,7 @@ export class AccessControlGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly authGuard: MicrokubesAuthGuard,
     @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
-    @Optional() @Inject(ROLES_BUILDER_TOKEN) moduleBuilder?: RolesBuilder,
+    @Optional() @Inject(ROLES_BUILDER_TOKEN) moduleBuilder?: AccessControl,
   ) {
     this.builder = options.acl.accessControl.builder ?? moduleBuilder;
     this.defaultRoles = options.acl.accessControl.defaultRoles;
@@ -57,7 +58,7 @@ export class AccessControlGuard implements CanActivate {
     if (known.length === 0) throw new SecurityException(403, 'access denied: no role of the caller is granted anything');
     // `all`: a role the grants do not know is a role without access.
     if (match === 'all' && known.length < held.length) throw new SecurityException(403, 'access denied: not granted to every role of the caller');
-    const isGranted = (requirement: Role, role: string | string[]) => {
+    const isGranted = (requirement: GrantRequirement, role: string | string[]) => {
       try {
         return builder.permission({ ...requirement, possession: requirement.possession ?? 'any', role }).granted;
       } catch (error) {
@@ -65,7 +66,7 @@ export class AccessControlGuard implements CanActivate {
         return false;
       }
     };
-    const granted = (required as Role[]).every((requirement) =>
+    const granted = (required as GrantRequirement[]).every((requirement) =>
       match === 'all' ? known.every((role) => isGranted(requirement, role)) : isGranted(requirement, known));
     if (!granted) throw new SecurityException(403, match === 'all' ? 'access denied: not granted to every role of the caller' : 'access denied: not granted');
     return true;

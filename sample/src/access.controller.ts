@@ -1,6 +1,5 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { AccessControlGuard, Auth, CurrentAuth, MicrokubesAuthGuard, Roles, RolesGuard } from 'microkubes-nestjs';
-import { UseRoles } from 'nest-access-control';
+import { AccessControlGuard, Auth, CurrentAuth, MicrokubesAuthGuard, Roles, RolesGuard, UseRoles } from 'microkubes-nestjs';
 import { TodoIdPipe } from './todo-id.pipe.js';
 
 /** The three layers of access control, each behind MicrokubesAuthGuard and the policies in config/acl.json. */

@@ -1,7 +1,6 @@
 import { Controller, Delete, Get, UseGuards } from '@nestjs/common';
-import { UseRoles } from 'nest-access-control';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessControlGuard, GrantsMatch, MicrokubesAuthGuard, MicrokubesModule, type SeedAclConfig } from '../../lib/index.js';
+import { AccessControlGuard, GrantsMatch, MicrokubesAuthGuard, MicrokubesModule, UseRoles, type SeedAclConfig } from '../../lib/index.js';
 import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
 import { jwtIssuerToken } from '../support/platform-tokens.js';
 import { bearer, getJson, PLATFORMS, withRunningApp } from '../support/test-app.js';
