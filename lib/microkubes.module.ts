@@ -8,6 +8,7 @@ import { AclGuard } from './acl/acl.guard.js';
 import { RolesGuard } from './acl/roles.guard.js';
 import { authProvider } from './auth/auth.provider.js';
 import type { ResolvedMicrokubesOptions } from './config/resolved-options.js';
+import type { MicrokubesModuleOptions } from './microkubes-options.interface.js';
 import { resolveSourcedOptions, serviceConfigOptions, type ServiceConfigSource } from './config/service-config-options.js';
 import { KongRegistrationService } from './gateway/kong-registration.service.js';
 import { HealthCheckRoute } from './health/health-check.route.js';
@@ -89,6 +90,11 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
 export class MicrokubesModule extends MicrokubesConfigurableModule implements NestModule {
   constructor(private readonly firewall: RequestFirewallInstaller) {
     super();
+  }
+
+  /** `forRoot()` without options, from JavaScript too, rather than a TypeError from Nest's builder. */
+  static override forRoot(options: MicrokubesModuleOptions & { isGlobal?: boolean } = {}): DynamicModule {
+    return super.forRoot(options);
   }
 
   /** Mounted with the app's middleware (first, as the module is global), before any route. */

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { AccessControl } from 'accesscontrol';
 import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
+import { requireMicrokubesModule } from '../config/microkubes-module-required.js';
 import { MicrokubesAuthGuard } from '../security/microkubes-auth.guard.js';
 import { SecurityException } from '../security/security.exception.js';
 import { authenticatedCaller } from './authenticated-caller.js';
@@ -28,10 +29,11 @@ export class AccessControlGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly authGuard: MicrokubesAuthGuard,
-    @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
+    @Optional() private readonly authGuard: MicrokubesAuthGuard,
+    @Optional() @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
     @Optional() @Inject(ROLES_BUILDER_TOKEN) moduleBuilder?: AccessControl,
   ) {
+    requireMicrokubesModule('AccessControlGuard', [authGuard, options]);
     this.builder = options.acl.accessControl.builder ?? moduleBuilder;
     this.defaultRoles = options.acl.accessControl.defaultRoles;
     this.defaultMatch = options.acl.grantsMatch;

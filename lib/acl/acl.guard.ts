@@ -1,5 +1,6 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { requireMicrokubesModule } from '../config/microkubes-module-required.js';
 import { MicrokubesAuthGuard } from '../security/microkubes-auth.guard.js';
 import { AclPolicyEnforcer } from './acl-policy.enforcer.js';
 import { authenticatedCaller } from './authenticated-caller.js';
@@ -14,9 +15,11 @@ import { SKIP_ACL_KEY } from './skip-acl.decorator.js';
 export class AclGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly authGuard: MicrokubesAuthGuard,
-    private readonly enforcer: AclPolicyEnforcer,
-  ) {}
+    @Optional() private readonly authGuard: MicrokubesAuthGuard,
+    @Optional() private readonly enforcer: AclPolicyEnforcer,
+  ) {
+    requireMicrokubesModule('AclGuard', [authGuard, enforcer]);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean | undefined>(SKIP_ACL_KEY, [context.getHandler(), context.getClass()])) return true;

@@ -1,7 +1,9 @@
-import type { ExecutionContext } from '@nestjs/common';
+import { Logger, type ExecutionContext } from '@nestjs/common';
 import { Auth } from '../auth/auth.js';
-import type { MicrokubesAuthGuard } from '../security/microkubes-auth.guard.js';
+import { refuseContext, type MicrokubesAuthGuard } from '../security/microkubes-auth.guard.js';
 import { SecurityException } from '../security/security.exception.js';
+
+const logger = new Logger('MicrokubesAccess');
 
 /**
  * The caller's Auth for an access-control guard. When MicrokubesAuthGuard has not run yet (the
@@ -9,7 +11,10 @@ import { SecurityException } from '../security/security.exception.js';
  * before authentication. Undefined outside HTTP when the auth guard refuses (fail closed).
  */
 export async function authenticatedCaller(context: ExecutionContext, authGuard: MicrokubesAuthGuard): Promise<Auth | undefined> {
-  if (context.getType() !== 'http') return undefined;
+  if (context.getType() !== 'http') {
+    refuseContext(logger, context);
+    return undefined;
+  }
   const request = context.switchToHttp().getRequest<{ user?: unknown }>();
   if (!(request.user instanceof Auth)) await authGuard.canActivate(context);
   if (request.user instanceof Auth) return request.user;

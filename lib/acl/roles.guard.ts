@@ -1,5 +1,6 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { requireMicrokubesModule } from '../config/microkubes-module-required.js';
 import { MicrokubesAuthGuard } from '../security/microkubes-auth.guard.js';
 import { SecurityException } from '../security/security.exception.js';
 import { authenticatedCaller } from './authenticated-caller.js';
@@ -10,8 +11,10 @@ import { ROLES_KEY, type RolesRequirement } from './roles.decorator.js';
 export class RolesGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly authGuard: MicrokubesAuthGuard,
-  ) {}
+    @Optional() private readonly authGuard: MicrokubesAuthGuard,
+  ) {
+    requireMicrokubesModule('RolesGuard', [authGuard]);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const requirement = this.reflector.getAllAndOverride<RolesRequirement | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);

@@ -17,8 +17,10 @@ export class KeyFileError extends Error {
   constructor(
     readonly file: string,
     problem: string,
+    /** What `file` is, as the message names it. */
+    what = 'Key file',
   ) {
-    super(`Key file ${file}: ${problem}`);
+    super(`${what} ${file}: ${problem}`);
     this.name = 'KeyFileError';
   }
 }

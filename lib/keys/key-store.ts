@@ -176,7 +176,7 @@ async function readKeySet(options: KeyStoreOptions): Promise<KeySet> {
     try {
       entries = (await readdir(directory)).sort();
     } catch (error) {
-      throw new KeyFileError(directory, `cannot read the keys directory: ${(error as Error).message}`);
+      throw new KeyFileError(directory, directoryProblem(error as NodeJS.ErrnoException), 'Keys directory (keysDir)');
     }
     for (const entry of entries) {
       const classified = classifyKeyFile(entry);
@@ -221,4 +221,11 @@ async function readKeyText(file: string): Promise<string> {
 function describe(set: KeySet): string {
   const names = (map: ReadonlyMap<string, unknown>) => [...map.keys()].join(', ') || 'none';
   return `public [${names(set.public)}], private [${names(set.private)}], certificates [${names(set.certificates)}]`;
+}
+
+function directoryProblem(error: NodeJS.ErrnoException): string {
+  if (error.code === 'ENOENT') return 'does not exist';
+  if (error.code === 'ENOTDIR') return 'is not a directory';
+  if (error.code === 'EACCES') return 'cannot be read (permission denied)';
+  return `cannot be read: ${error.message}`;
 }

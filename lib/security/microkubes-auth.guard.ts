@@ -1,10 +1,11 @@
-import { HttpException, Inject, Injectable, Logger, RequestMethod, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger, Optional, RequestMethod, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { AclPolicyEnforcer } from '../acl/acl-policy.enforcer.js';
 import { SKIP_ACL_KEY } from '../acl/skip-acl.decorator.js';
 import { Auth } from '../auth/auth.js';
+import { requireMicrokubesModule } from '../config/microkubes-module-required.js';
 import type { ResolvedMicrokubesOptions, ResolvedSecurityOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS, SAML_SERVICE_PROVIDER } from '../microkubes.constants.js';
 import { SamlLoginRedirect } from '../saml/saml-login-redirect.js';
@@ -28,6 +29,15 @@ interface HttpRequest {
 }
 
 /**
+ * A context the guard cannot secure (WebSocket, RPC, GraphQL): refused, never passed, with a
+ * debug line, as Nest itself answers only "Forbidden resource".
+ */
+export function refuseContext(logger: Logger, context: ExecutionContext): false {
+  logger.debug(`Refused a ${context.getType()} call to ${context.getClass().name}.${context.getHandler().name}: only HTTP routes are secured here; mark it @Public() to let it through`);
+  return false;
+}
+
+/**
  * Authenticates every request of the routes it guards with the security chain (JWT, OAuth2, then
  * the SAML session) and puts the caller's `Auth` on `request.user`; with `acl.enforcePolicies`,
  * then checks the ACL policies (403 when denied). With SAML, a browser's page request without
@@ -46,12 +56,13 @@ export class MicrokubesAuthGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly authenticator: MicrokubesAuthenticator,
+    @Optional() private readonly authenticator: MicrokubesAuthenticator,
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
-    private readonly aclEnforcer: AclPolicyEnforcer,
-    @Inject(SAML_SERVICE_PROVIDER) private readonly saml: SamlServiceProvider | null,
+    @Optional() @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
+    @Optional() private readonly aclEnforcer: AclPolicyEnforcer,
+    @Optional() @Inject(SAML_SERVICE_PROVIDER) private readonly saml: SamlServiceProvider | null,
   ) {
+    requireMicrokubesModule('MicrokubesAuthGuard', [authenticator, options, aclEnforcer]);
     this.tokenHeaders = [...new Set([options.security.jwt?.header, options.security.oauth2?.header, 'authorization'].filter((h): h is string => !!h))];
     this.security = options.security;
     this.enforcePolicies = options.acl.enforcePolicies;
@@ -64,7 +75,7 @@ export class MicrokubesAuthGuard implements CanActivate {
       context.getClass(),
     ]);
     if (isPublic) return true;
-    if (context.getType() !== 'http') return false;
+    if (context.getType() !== 'http') return refuseContext(this.logger, context);
 
     const http = context.switchToHttp();
     const request = http.getRequest<HttpRequest>();

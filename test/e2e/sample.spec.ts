@@ -57,6 +57,8 @@ describe('the sample service, on platform keys', () => {
       'none /admin': 403, 'none /reports': 403, 'none /todos': 403, 'none /todos/7': 403, 'none /todos/13': 403,
     });
     expect((await getJson(`${running.url}/admin`)).status).toBe(401);
+    // /admin is the @Roles example: the policies let every signed-in caller reach it, and the role decides.
+    expect((await getJson(`${running.url}/admin`, bearer(token(['user'])))).body).toEqual({ code: 403, message: 'access denied: requires the role admin' });
   });
 
   it('keeps todo 13 sealed whatever its spelling: the deny on /todos/13, the rest never read as 13', async () => {

@@ -2,8 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { DynamicModule } from '@nestjs/common';
-import { KeyFileError, MicrokubesModule, MicrokubesOptionsError, type MicrokubesModuleOptions, type ServiceConfigSource } from '../../lib/index.js';
+import { Controller, Get, UseGuards, type DynamicModule } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import {
+  AccessControlGuard, AclGuard, KeyFileError, MicrokubesAuthGuard, MicrokubesModule, MicrokubesOptionsError, RolesGuard,
+  type MicrokubesModuleOptions, type ServiceConfigSource,
+} from '../../lib/index.js';
 import { platformKeysDir } from '../support/platform-keys.js';
 import { HelloController } from '../support/hello.controller.js';
 import { startApp } from '../support/test-app.js';
@@ -14,7 +18,29 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const start = (options: MicrokubesModuleOptions) =>
   startApp('express', { imports: [MicrokubesModule.forRoot(options)], controllers: [HelloController] });
 
+@Controller('roles') @UseGuards(RolesGuard) class RolesOnly { @Get() get() { return {}; } }
+@Controller('acl') @UseGuards(AclGuard) class AclOnly { @Get() get() { return {}; } }
+@Controller('grants') @UseGuards(AccessControlGuard) class GrantsOnly { @Get() get() { return {}; } }
+
 describe('start-up fails with an error that names the problem', () => {
+  it.each<[string, unknown]>([
+    ['MicrokubesAuthGuard', HelloController], ['RolesGuard', RolesOnly], ['AclGuard', AclOnly], ['AccessControlGuard', GrantsOnly],
+  ])('%s used where MicrokubesModule is not imported', async (guard, controller) => {
+    await expect(startApp('express', { controllers: [controller as never] })).rejects.toThrow(
+      `${guard} needs MicrokubesModule: import MicrokubesModule.forRoot(), forRootAsync() or forServiceConfig() in the application's root module`,
+    );
+  });
+
+  it('forRoot() without options, as plain JavaScript may call it: the options are checked, not a TypeError', async () => {
+    await expect(startApp('express', { imports: [(MicrokubesModule.forRoot as () => DynamicModule)()], controllers: [HelloController] })).rejects.toThrow(
+      'Invalid MicrokubesModule option "security.jwt": cannot verify tokens: neither keysDir nor keys is set',
+    );
+  });
+
+  it('a keys directory that does not exist, named as the keysDir option', async () => {
+    await expect(start({ keysDir: join(dir, 'missing') })).rejects.toThrow(`Keys directory (keysDir) ${join(dir, 'missing')}: does not exist`);
+  });
+
   it('an invalid option', async () => {
     await expect(start({ security: { jwt: { clockTolerance: -5 } } })).rejects.toThrow(
       new MicrokubesOptionsError('security.jwt.clockTolerance', 'must be a number of seconds, 0 or more'),
@@ -59,6 +85,20 @@ describe('start-up fails with an error that names the problem', () => {
     );
     await expect(start({ keysDir: dir })).rejects.toThrow(`no public key (*.pub) was found in ${dir}`);
     await expect(start({ keysDir: dir, security: { jwt: false } })).rejects.toThrow('"security.oauth2"');
+  });
+
+  it('refuses a context it cannot secure (RPC, WebSocket), with a debug line that names it', async () => {
+    const keys = platformKeysDir();
+    const app = await start({ keysDir: keys.dir });
+    try {
+      const context = new ExecutionContextHost([{}, {}], HelloController, HelloController.prototype.hello);
+      context.setType('rpc');
+      expect(await app.app.get(MicrokubesAuthGuard).canActivate(context)).toBe(false);
+      expect(app.logger.lines).toContain('Refused a rpc call to HelloController.hello: only HTTP routes are secured here; mark it @Public() to let it through');
+    } finally {
+      await app.close();
+      keys.remove();
+    }
   });
 
   it('but starts with both strategies off, refusing every secured request', async () => {

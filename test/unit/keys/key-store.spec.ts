@@ -2,6 +2,7 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KeyFileError, KeyStore } from '../../../lib/index.js';
@@ -179,7 +180,8 @@ describe('KeyStore', () => {
   });
 
   it('fails for a missing directory or file, naming it', async () => {
-    await expect(load({ keysDir: '/nonexistent/keys' })).rejects.toThrow('Key file /nonexistent/keys: cannot read the keys directory');
+    await expect(load({ keysDir: '/nonexistent/keys' })).rejects.toThrow('Keys directory (keysDir) /nonexistent/keys: does not exist');
+    await expect(load({ keysDir: fileURLToPath(new URL('service.cert', FIXTURES)) })).rejects.toThrow(/^Keys directory \(keysDir\) .*service\.cert: is not a directory$/);
     await expect(load({ keys: { x: '/nonexistent/x.pub' } })).rejects.toThrow('Key file /nonexistent/x.pub: cannot be read');
     const dir = tempDir();
     writeFileSync(join(dir, 'odd'), 'no pem here');
