@@ -1,4 +1,9 @@
-import type { Element, Node, Pattern, Quantifier } from '@eslint-community/regexpp/ast';
+import type { AST } from '@eslint-community/regexpp';
+
+type Element = AST.Element;
+type Node = AST.Node;
+type Pattern = AST.Pattern;
+type Quantifier = AST.Quantifier;
 
 /**
  * Beyond these, a backtracking engine is not trusted with a pattern: the ways its fixed parts

@@ -1,8 +1,9 @@
-import { RegExpParser } from '@eslint-community/regexpp';
-import type { Pattern } from '@eslint-community/regexpp/ast';
+import { RegExpParser, type AST } from '@eslint-community/regexpp';
 import { RE2JS } from 're2js';
 import { backtracksLinearly } from './backtracking-bound.js';
 import { asCodeUnits, toRe2Syntax } from './re2-translation.js';
+
+type Pattern = AST.Pattern;
 
 /** Which engine matches a pattern: V8's own, when its shape is proven linear, or RE2's. */
 export type RegExpEngine = 'backtracking' | 're2';

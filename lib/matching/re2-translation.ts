@@ -1,4 +1,9 @@
-import type { CharacterClassElement, CharacterSet, Node, Pattern } from '@eslint-community/regexpp/ast';
+import type { AST } from '@eslint-community/regexpp';
+
+type CharacterClassElement = AST.CharacterClassElement;
+type CharacterSet = AST.CharacterSet;
+type Node = AST.Node;
+type Pattern = AST.Pattern;
 
 /** Code point (or, without the u flag, code unit) ranges, inclusive, sorted and disjoint. */
 type Ranges = Array<[number, number]>;

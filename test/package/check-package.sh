@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The package as users receive it: `npm pack` installed into clean consumer apps, one ESM and one
+# CommonJS (Node 20.19+ require() of the ESM package), each type-checked strictly (skipLibCheck:
+# false) and run: the module boots, refuses /hello without a token and greets with one. Then an
+# install from a git URL (which builds dist/ through `prepare`), and @nestjs/graphql 14 beside the
+# module without a peer conflict. Needs the npm registry; takes a few minutes.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+version_of() { node -p "require('$repo/package.json').devDependencies['$1']"; }
+
+echo "package: packing"
+tarball="$(cd "$repo" && npm pack --silent --pack-destination "$work" | tail -n 1)"
+listing="$(tar -tzf "$work/$tarball")"
+grep -qx 'package/dist/index.d.ts' <<<"$listing"
+grep -qx 'package/LICENSE' <<<"$listing"
+# The source maps point at lib/*.ts: the sources ship with them.
+grep -qx 'package/lib/index.ts' <<<"$listing"
+! grep -q 'tsbuildinfo' <<<"$listing"
+
+# A consumer app: $1 its folder, $2 "module" or "commonjs", $3 what to install as microkubes-nestjs.
+consumer() {
+  local dir="$1" type="$2" source="$3"
+  mkdir -p "$dir/src"
+  cat >"$dir/package.json" <<JSON
+{
+  "name": "consumer-$type", "version": "1.0.0", "private": true, "type": "$type",
+  "allowScripts": { "microkubes-nestjs": true },
+  "dependencies": {
+    "microkubes-nestjs": "$source",
+    "@nestjs/common": "$(version_of @nestjs/common)", "@nestjs/core": "$(version_of @nestjs/core)",
+    "@nestjs/platform-express": "$(version_of @nestjs/platform-express)",
+    "reflect-metadata": "$(version_of reflect-metadata)", "rxjs": "$(version_of rxjs)"
+  },
+  "devDependencies": { "typescript": "$(version_of typescript)", "@types/node": "$(version_of @types/node)" }
+}
+JSON
+  cat >"$dir/tsconfig.json" <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2022", "module": "nodenext", "moduleResolution": "nodenext", "strict": true,
+    "skipLibCheck": false, "experimentalDecorators": true, "emitDecoratorMetadata": true,
+    "esModuleInterop": true, "types": ["node"], "rootDir": "src", "outDir": "dist"
+  },
+  "include": ["src"]
+}
+JSON
+  cp "$repo/test/package/consumer-main.ts" "$dir/src/main.ts"
+  (cd "$dir" && npm install --no-audit --no-fund --loglevel=error >"$dir/install.log" 2>&1) || { cat "$dir/install.log"; return 1; }
+  (cd "$dir" && npx tsc -p .) || { echo "package: the $type consumer does not type-check"; return 1; }
+  (cd "$dir" && node dist/main.js) || { echo "package: the $type consumer does not run"; return 1; }
+}
+
+echo "package: an ESM consumer app (type: module), strict types"
+consumer "$work/esm" module "file:$work/$tarball"
+echo "package: a CommonJS consumer app (no type: module), strict types, require() of the ESM package"
+consumer "$work/cjs" commonjs "file:$work/$tarball"
+
+echo "package: installed from a git URL, built by prepare"
+git clone --quiet --no-local "$repo" "$work/repo"
+consumer "$work/git" module "git+file://$work/repo"
+test -f "$work/git/node_modules/microkubes-nestjs/dist/index.js"
+
+echo "package: @nestjs/graphql 14 beside the module, without a peer conflict"
+(cd "$work/esm" && npm install --no-audit --no-fund "@nestjs/graphql@^14" "graphql@^16" >"$work/graphql.log" 2>&1) || { cat "$work/graphql.log"; exit 1; }
+if grep -q 'ERESOLVE' "$work/graphql.log"; then cat "$work/graphql.log"; echo 'package: ERESOLVE beside @nestjs/graphql 14'; exit 1; fi
+(cd "$work/esm" && npm ls --all >/dev/null) || { (cd "$work/esm" && npm ls --all | grep -iE 'invalid|missing|ERR' | head); echo 'package: npm ls fails beside @nestjs/graphql 14'; exit 1; }
+[ "$(cd "$work/esm" && find node_modules -path '*/@nestjs/graphql/package.json' | wc -l)" = 1 ] || { echo 'package: a second @nestjs/graphql is nested'; exit 1; }
+echo "package: all checks passed"
