@@ -3,7 +3,10 @@ export { MICROKUBES_ASYNC_OPTIONS_TYPE, MICROKUBES_OPTIONS_TYPE } from './microk
 export type * from './microkubes-options.interface.js';
 export { MICROKUBES_AUTH, MICROKUBES_OPTIONS, SAML_SERVICE_PROVIDER } from './microkubes.constants.js';
 export { MicrokubesOptionsError } from './config/microkubes-options.error.js';
-export type { ResolvedMicrokubesOptions } from './config/resolved-options.js';
+export type { ResolvedMicrokubesOptions, ResolvedSecurityOptions, ResolvedTokenOptions, ResolvedOAuth2Options } from './config/resolved-options.js';
+export type { ResolvedAclOptions } from './config/resolved-acl-options.js';
+export type { ResolvedEndpointOptions, ResolvedHealthCheckOptions } from './config/resolved-endpoint-options.js';
+export type { ResolvedRetryOptions } from './config/resolved-retry-options.js';
 
 export type { ServiceConfig } from './config/service-config.interface.js';
 export { ServiceConfigError } from './config/service-config.error.js';
@@ -18,7 +21,10 @@ export { KeyStore, type KeyStoreOptions, type KeyStoreStatus } from './keys/key-
 export { KeyFileError, type KeyKind, type StoredKey } from './keys/key-file.js';
 
 export { MicrokubesAuthGuard } from './security/microkubes-auth.guard.js';
-export { MicrokubesAuthenticator } from './security/microkubes-authenticator.js';
+export { MicrokubesAuthenticator, type NamedStrategy } from './security/microkubes-authenticator.js';
+export type { VerifiedTokenCache } from './security/verified-token.cache.js';
+export type { TokenVerification } from './security/token-verification.js';
+export type { TokenExtractor } from './security/token-extractor.js';
 export { Public, IS_PUBLIC_KEY } from './security/public.decorator.js';
 export { SecurityException } from './security/security.exception.js';
 export { JWT_STRATEGY, MicrokubesJwtStrategy } from './security/jwt.strategy.js';
@@ -30,7 +36,7 @@ export { GatewayRegistrationError } from './gateway/gateway-registration.error.j
 export { KongAdminError } from './gateway/kong-admin.client.js';
 export { KeyStoreHealthIndicator } from './health/key-store.indicator.js';
 export { KongAdminHealthIndicator } from './health/kong-admin.indicator.js';
-export type { ResolvedGatewayOptions } from './config/resolved-gateway-options.js';
+export type { KongApiMode, ResolvedGatewayOptions } from './config/resolved-gateway-options.js';
 
 export { Roles, ROLES_KEY, type RolesRequirement } from './acl/roles.decorator.js';
 export { RolesGuard } from './acl/roles.guard.js';
@@ -40,13 +46,17 @@ export { GrantsMatch, GRANTS_MATCH_KEY } from './acl/grants-match.decorator.js';
 export { AclGuard } from './acl/acl.guard.js';
 export { SkipAcl, SKIP_ACL_KEY } from './acl/skip-acl.decorator.js';
 export { AclPolicyEnforcer } from './acl/acl-policy.enforcer.js';
-export { AclPolicySet, actionOf, type AclDecision, type AclRequest } from './acl/acl-policy.js';
+export { AclPolicySet, actionOf, type AclDecision, type AclRequest, type CompiledPolicy } from './acl/acl-policy.js';
+export type { PolicyPattern } from './acl/policy-pattern.js';
+export type { AccessControlSettings } from './acl/access-control-grants.js';
 export { LinearRegExp, type RegExpEngine } from './matching/linear-regexp.js';
 export type { FirewallRules } from './http/request-firewall.js';
 
 export { MicrokubesSamlStrategy, SAML_STRATEGY } from './saml/saml.strategy.js';
 export { SamlSessionStrategy, SAML_SESSION_STRATEGY } from './saml/saml-session.strategy.js';
-export { SamlServiceProvider } from './saml/saml-service-provider.js';
+export { SamlServiceProvider, type SamlHttpRequest } from './saml/saml-service-provider.js';
+export { SamlUnavailableError } from './saml/saml-unavailable.error.js';
+export type { SamlSessionPayload } from './saml/saml-session.js';
 export { SamlRegistrationService } from './saml/saml-registration.service.js';
 export { SamlRegistrationError } from './saml/saml-registration.error.js';
 export { SamlLoginRedirect } from './saml/saml-login-redirect.js';

@@ -88,6 +88,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
   ],
 })
 export class MicrokubesModule extends MicrokubesConfigurableModule implements NestModule {
+  /** @internal */
   constructor(private readonly firewall: RequestFirewallInstaller) {
     super();
   }

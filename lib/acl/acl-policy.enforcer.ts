@@ -39,7 +39,10 @@ export class AclPolicyEnforcer {
     return this.policies.decide(request);
   }
 
-  /** Checks an HTTP request once; a denial is a 403 in the platform's error format. */
+  /**
+   * Checks an HTTP request once; a denial is a 403 in the platform's error format.
+   * @internal MicrokubesAuthGuard and AclGuard call it
+   */
   enforce(auth: Auth, request: PolicyCheckedRequest): void {
     if (request[CHECKED] || this.disabled) return;
     const resource = routedPath(request);

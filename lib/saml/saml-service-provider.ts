@@ -37,9 +37,11 @@ export class SamlServiceProvider {
   /** Signed once: the same document for every GET and for the registration. */
   readonly metadata: string;
 
+  /** @internal built by the module */
   constructor(
     readonly options: ResolvedSamlOptions,
     readonly strategy: MicrokubesSamlStrategy,
+    /** @internal */
     readonly sessions: SamlSessionCodec,
   ) {
     // passport-saml brings its own copy of the express typings.

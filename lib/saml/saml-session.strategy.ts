@@ -15,6 +15,7 @@ export class SamlSessionStrategy extends Strategy {
   readonly name = SAML_SESSION_STRATEGY;
   readonly strategyName = SAML_SESSION_STRATEGY;
 
+  /** @internal built by the module */
   constructor(
     private readonly codec: SamlSessionCodec,
     private readonly cookieName: string,

@@ -39,6 +39,7 @@ export class MicrokubesSamlStrategy extends PassportStrategy(Strategy, SAML_STRA
   /** The id of the AuthnRequest being built, chosen by loginUrl(), so that it can be bound to the browser. */
   private readonly nextRequestId = new AsyncLocalStorage<string>();
 
+  /** @internal built by the module */
   constructor(
     private readonly options: ResolvedSamlOptions,
     private readonly keys: SamlKeys,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Debian packages the tests use besides Node: a real Redis (SAML request ids across replicas),
 # SimpleSAMLphp served by PHP's own server (the IdP of the browser test; php8.2-xml is needed but
-# not declared by simplesamlphp), and Chromium (driven by playwright-core). Skips what is there.
+# not declared by simplesamlphp; micro-httpd stands for the web server simplesamlphp depends on, which
+# would otherwise be apache2), and Chromium (driven by playwright-core). Skips what is there. Needs
+# root or sudo, for apt-get.
 set -euo pipefail
 
 packages=(redis-server simplesamlphp php-cli php8.2-cgi php8.2-xml micro-httpd chromium)
