@@ -7,7 +7,10 @@ export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
   resolve: {
     // The sample imports the package by name; tests run it against the sources.
-    alias: { 'microkubes-nestjs': fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+    alias: {
+      'microkubes-nestjs/testing': fileURLToPath(new URL('./lib/testing/index.ts', import.meta.url)),
+      'microkubes-nestjs': fileURLToPath(new URL('./lib/index.ts', import.meta.url)),
+    },
   },
   test: {
     include: ['test/**/*.spec.ts'],

@@ -16,7 +16,7 @@ const now = Math.floor(Date.now() / 1000);
 const tokens = Array.from({ length: ENTRIES }, (_, i) => jwt.sign({
   iss: 'Microkubes JWT Authority', sub: `user-${i}`, exp: now + 86_400, iat: now, nbf: 0, jti: randomUUID(),
   userId: `user-${i}`, username: `user${i}@example.com`, roles: 'user,editor', organizations: 'acme', namespaces: 'dev', scopes: 'api:read',
-}, privateKey, { algorithm: 'RS512', noTimestamp: true }));
+}, privateKey, { algorithm: 'RS512' }));
 
 gc();
 const before = process.memoryUsage().heapUsed;

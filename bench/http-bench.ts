@@ -2,12 +2,13 @@ import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultSessionCookieName } from '../lib/config/resolved-saml-options.js';
 import { SamlSessionCodec } from '../lib/saml/saml-session.js';
+import { samlKeyPair } from '../lib/testing/index.js';
 import { barChartSvg } from './chart.js';
 import { ADAPTERS, SCENARIOS, type Adapter, type Scenario } from './scenarios.js';
 
@@ -39,7 +40,6 @@ const SIDE_BY_SIDE: Array<[ours: string, alternative: string]> = [
 ];
 const RESULTS = fileURLToPath(new URL('../../results/', import.meta.url));
 const SERVER = fileURLToPath(new URL('./http-server.js', import.meta.url));
-const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 /** The SAML app's session secret: the bench seals the cookie it sends with it. */
 const SAML_SECRET = randomUUID().repeat(2);
 
@@ -56,7 +56,7 @@ interface Measurement {
 
 /**
  * Keys as the platform mounts them: three public keys, so that kid-less tokens pick among them;
- * `samlDir` adds the shared service.key/service.cert (test fixtures) for the SAML app.
+ * `samlDir` adds the shared service.key/service.cert (the testing kit's) for the SAML app.
  */
 function platformKeys(): { dir: string; samlDir: string; signer: KeyObject } {
   const dir = mkdtempSync(join(tmpdir(), 'mk-bench-'));
@@ -67,7 +67,9 @@ function platformKeys(): { dir: string; samlDir: string; signer: KeyObject } {
     for (const target of [dir, samlDir]) writeFileSync(join(target, `${name}.pub`), publicKey.export({ type: 'spki', format: 'pem' }));
     if (name === 'default') signer = privateKey;
   }
-  for (const name of ['service.key', 'service.cert']) copyFileSync(new URL(name, FIXTURES), join(samlDir, name));
+  const saml = samlKeyPair();
+  writeFileSync(join(samlDir, 'service.key'), saml.privatePem);
+  writeFileSync(join(samlDir, 'service.cert'), saml.certificatePem);
   return { dir, samlDir, signer: signer! };
 }
 
@@ -90,7 +92,7 @@ function token(signer: KeyObject, i: number): string {
   return jwt.sign({
     iss: 'Microkubes JWT Authority', sub: `user-${i}`, exp: now + 86_400, iat: now, nbf: 0, jti: randomUUID(),
     userId: `user-${i}`, username: `user${i}@example.com`, roles: 'user', organizations: 'acme', scopes: 'api:read',
-  }, signer, { algorithm: 'RS512', noTimestamp: true });
+  }, signer, { algorithm: 'RS512' });
 }
 
 async function startServer(adapter: Adapter, scenario: Scenario, port: number, keysDir: string): Promise<ChildProcess> {

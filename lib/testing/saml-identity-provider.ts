@@ -1,17 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { SignedXml } from 'xml-crypto';
-
-/** The platform's IdP attributes (PLATFORM.md section 4), NameFormat uri. */
-export const OID = {
-  uid: 'urn:oid:0.9.2342.19200300.100.1.1',
-  eduPersonPrincipalName: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6',
-  eduPersonAffiliation: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.1',
-};
-
-const FIXTURES = new URL('../fixtures/', import.meta.url);
-export const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
+import { defaultSessionCookieName } from '../config/resolved-saml-options.js';
+import { SAML_ATTRIBUTES } from '../saml/saml-profile.js';
+import type { SamlKeyPair } from './platform-keys.js';
 
 const SIGNATURE = {
   sha1: { signature: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', digest: 'http://www.w3.org/2000/09/xmldsig#sha1' },
@@ -60,18 +52,33 @@ export interface ResponseFields {
   sessionNotOnOrAfter?: Date;
 }
 
+export interface TestIdentityProviderOptions {
+  /** The IdP's entity id, e.g. `http://idp.test/saml/idp/metadata`. */
+  entityId: string;
+  /** What it signs with: on the platform, the shared `service.key`/`service.cert` (a kit's `keys.saml`). */
+  keys: Pick<SamlKeyPair, 'privatePem' | 'certificatePem'>;
+  /** RSA-SHA1, as the platform's IdP signs, or RSA-SHA256. Default `sha1`. */
+  algorithm?: 'sha1' | 'sha256';
+}
+
 /**
- * The platform's IdP in the test: builds SAML Responses as it does (transient empty NameID,
- * OID attributes, bearer confirmation, 90 s of validity) and signs them with xml-crypto, the
- * Assertion and then the Response, by RSA-SHA1 by default as the platform does.
+ * The platform's IdP, in process: builds SAML Responses as it does (transient empty NameID, OID
+ * attributes, bearer confirmation, 90 s of validity) and signs them with xml-crypto, the Assertion
+ * and then the Response, with RSA-SHA1 by default, as the platform does. No network: post what it
+ * signs to the SP's ACS (`postResponse`, or `LoginBrowsers` to keep each login's cookie).
  */
-export class TestIdp {
-  constructor(
-    readonly entityId: string,
-    private readonly privateKey: string = fixture('service.key'),
-    private readonly certificate: string = fixture('service.cert'),
-    readonly algorithm: 'sha1' | 'sha256' = 'sha1',
-  ) {}
+export class TestIdentityProvider {
+  readonly entityId: string;
+  readonly algorithm: 'sha1' | 'sha256';
+  private readonly privateKey: string;
+  private readonly certificate: string;
+
+  constructor(options: TestIdentityProviderOptions) {
+    this.entityId = options.entityId;
+    this.algorithm = options.algorithm ?? 'sha1';
+    this.privateKey = options.keys.privatePem;
+    this.certificate = options.keys.certificatePem;
+  }
 
   /** The Response, unsigned. */
   responseXml(fields: ResponseFields): string {
@@ -94,9 +101,9 @@ export class TestIdp {
       `<saml:Conditions NotBefore="${instant}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${escape(fields.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
       `<saml:AuthnStatement AuthnInstant="${instant}" SessionIndex="${newId()}"${fields.sessionNotOnOrAfter ? ` SessionNotOnOrAfter="${fields.sessionNotOnOrAfter.toISOString()}"` : ''}><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
       `<saml:AttributeStatement>` +
-      (fields.uid === undefined ? '' : attribute(OID.uid, 'uid', [fields.uid])) +
-      (fields.username === undefined ? '' : attribute(OID.eduPersonPrincipalName, 'eduPersonPrincipalName', [fields.username])) +
-      attribute(OID.eduPersonAffiliation, 'eduPersonAffiliation', fields.roles ?? []) +
+      (fields.uid === undefined ? '' : attribute(SAML_ATTRIBUTES.userId[0], SAML_ATTRIBUTES.userId[1], [fields.uid])) +
+      (fields.username === undefined ? '' : attribute(SAML_ATTRIBUTES.username[0], SAML_ATTRIBUTES.username[1], [fields.username])) +
+      attribute(SAML_ATTRIBUTES.roles[0], SAML_ATTRIBUTES.roles[1], fields.roles ?? []) +
       `</saml:AttributeStatement></saml:Assertion></samlp:Response>`
     );
   }
@@ -137,7 +144,7 @@ export function postResponse(acsUrl: string, xml: string, relayState?: string, c
 
 /** The SP's default session cookie name: one per entity id. */
 export function sessionCookieName(entityId: string): string {
-  return `microkubes_saml_${createHash('sha256').update(entityId).digest('hex').slice(0, 8)}`;
+  return defaultSessionCookieName(entityId);
 }
 
 /** A cookie (`name=value`) of a response, for the next request's Cookie header: by default the SAML session. */

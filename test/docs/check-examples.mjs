@@ -1,5 +1,6 @@
 // Every TypeScript example of README.md and docs/ is type-checked against the built package
-// (dist/index.d.ts, as `microkubes-nestjs`), so that no example drifts from the API. A fenced
+// (dist/index.d.ts as `microkubes-nestjs`, dist/testing/index.d.ts as `microkubes-nestjs/testing`), so
+// that no example drifts from the API. A fenced
 // block ```ts (or ```typescript) is a module of its own and must compile as written, imports
 // included; a block meant as a fragment says so in its info string (```ts fragment) and is left
 // out. Run after `npm run build`: `npm run docs:check`.
@@ -72,7 +73,7 @@ const program = ts.createProgram([...sources.keys()], {
   skipLibCheck: true,
   noEmit: true,
   types: ['node'],
-  paths: { 'microkubes-nestjs': [built] },
+  paths: { 'microkubes-nestjs': [built], 'microkubes-nestjs/testing': [join(root, 'dist/testing/index.d.ts')] },
 });
 const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file && sources.has(d.file.fileName));
 for (const diagnostic of diagnostics) {

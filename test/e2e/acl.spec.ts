@@ -5,8 +5,7 @@ import {
   AccessControlGuard, AclGuard, MicrokubesAuthGuard, MicrokubesModule, Public, Roles, RolesGuard, SkipAcl,
   type MicrokubesModuleOptions, type SeedAclConfig,
 } from '../../lib/index.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { jwtIssuerToken, type PlatformUser } from '../support/platform-tokens.js';
+import { jwtIssuerToken, platformKeysDir, type PlatformKeysDir, type PlatformUser } from '../../lib/testing/index.js';
 import { PLATFORMS, rawStatus, startApp, withRunningApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 interface Caller extends PlatformUser {
@@ -31,7 +30,7 @@ const callers: Record<string, Caller> = {
   exporter: { userId: 'u-10', username: 'exp@example.com', roles: ['user'], scopes: 'api:read,api:export' },
 };
 
-async function runTable(app: RunningApp, keys: PlatformKeys, rows: Row[]): Promise<void> {
+async function runTable(app: RunningApp, keys: PlatformKeysDir, rows: Row[]): Promise<void> {
   const outcomes: string[] = [];
   const expected: string[] = [];
   for (const [name, method, path, status] of rows) {
@@ -50,7 +49,7 @@ async function runTable(app: RunningApp, keys: PlatformKeys, rows: Row[]): Promi
   expect(outcomes).toEqual(expected);
 }
 
-function withApp(platform: HttpPlatform, keys: PlatformKeys, options: MicrokubesModuleOptions, controllers: unknown[], run: (app: RunningApp) => Promise<void>, imports: unknown[] = []) {
+function withApp(platform: HttpPlatform, keys: PlatformKeysDir, options: MicrokubesModuleOptions, controllers: unknown[], run: (app: RunningApp) => Promise<void>, imports: unknown[] = []) {
   const metadata = { imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, ...options }), ...(imports as [])], controllers: controllers as [] };
   return withRunningApp(platform, metadata, run);
 }
@@ -169,7 +168,7 @@ const POLICIES = [
 ] as MicrokubesModuleOptions['acl'] extends infer A ? A extends { policies?: infer P } ? P : never : never;
 
 describe.each(PLATFORMS)('access control (%s)', (platform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   beforeAll(() => {
     keys = platformKeysDir();
   });
@@ -312,7 +311,7 @@ describe.each(PLATFORMS)('access control (%s)', (platform) => {
 });
 
 describe('access control start-up errors', () => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   beforeAll(() => {
     keys = platformKeysDir();
   });
@@ -347,7 +346,7 @@ class NormalisedPathController {
 }
 
 describe.each(PLATFORMS)('ACL policies judge the path the router matched (%s)', (platform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   beforeAll(() => {
     keys = platformKeysDir();
   });

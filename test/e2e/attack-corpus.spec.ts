@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { MicrokubesModule } from '../../lib/index.js';
 import { HelloController } from '../support/hello.controller.js';
-import { platformKeysDir, rsaKeyPair, type PlatformKeys } from '../support/platform-keys.js';
-import { b64url, jwtIssuerToken, rawToken, signClaims, signRaw } from '../support/platform-tokens.js';
+import { b64url, jwtIssuerToken, platformKeysDir, rawToken, rsaKeyPair, signClaims, signRaw, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { getJson, PLATFORMS, startApp, type RunningApp } from '../support/test-app.js';
 
 interface AttackCase {
@@ -28,7 +27,7 @@ function withSpareBits(segment: string): string {
   return spelt;
 }
 
-function corpus(keys: PlatformKeys): AttackCase[] {
+function corpus(keys: PlatformKeysDir): AttackCase[] {
   const now = Math.floor(Date.now() / 1000);
   const claims = { iss: 'Microkubes JWT Authority', sub: 'u1', userId: 'u1', username: 'mallory@example.com', roles: 'user', scopes: 'api:read', exp: now + 3600, iat: now, nbf: 0 };
   const valid = jwtIssuerToken(keys.default.privateKey, { userId: 'u1', username: 'mallory@example.com' });
@@ -113,7 +112,7 @@ function corpus(keys: PlatformKeys): AttackCase[] {
 }
 
 describe.each(PLATFORMS)('attacks and bad input are refused with 401 (%s)', (platform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   let running: RunningApp;
   let cases: AttackCase[];
 

@@ -1,8 +1,7 @@
 import { Controller, Delete, Get, UseGuards } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessControlGuard, GrantsMatch, MicrokubesAuthGuard, MicrokubesModule, UseRoles, type SeedAclConfig } from '../../lib/index.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { jwtIssuerToken } from '../support/platform-tokens.js';
+import { jwtIssuerToken, platformKeysDir, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { bearer, getJson, PLATFORMS, withRunningApp } from '../support/test-app.js';
 
 /** microkubes-python's example config: `guest` is a role the grants do not know. */
@@ -40,7 +39,7 @@ class LenientClassController {
 }
 
 describe.each(PLATFORMS)('@UseRoles granted to any or to all of the caller\'s roles (%s)', (platform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   const as = (roles: string[]) => bearer(jwtIssuerToken(keys.default.privateKey, { userId: `u-${roles.join('-')}`, username: `${roles.join('.') || 'none'}@example.com`, roles }));
   beforeAll(() => {
     keys = platformKeysDir();

@@ -3,9 +3,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KeyStore, MicrokubesAuthGuard, MicrokubesModule, MicrokubesOptionsError, type MicrokubesModuleOptions } from '../../lib/index.js';
-import { KongAdminEmulator } from '../support/kong-admin-emulator.js';
-import { platformKeysDir, rsaKeyPair, type PlatformKeys } from '../support/platform-keys.js';
-import { jwtIssuerToken } from '../support/platform-tokens.js';
+import { jwtIssuerToken, KongAdminEmulator, platformKeysDir, rsaKeyPair, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { bearer, getJson, PLATFORMS, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 @Controller()
@@ -25,7 +23,7 @@ class OwnHealthController {
   }
 }
 
-let keys: PlatformKeys;
+let keys: PlatformKeysDir;
 const apps: RunningApp[] = [];
 const emulators: KongAdminEmulator[] = [];
 beforeAll(() => {

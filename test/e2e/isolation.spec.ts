@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicrokubesModule } from '../../lib/index.js';
 import { CallerService, HelloController, ScopedController } from '../support/hello.controller.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { authServerToken, jwtIssuerToken } from '../support/platform-tokens.js';
+import { authServerToken, jwtIssuerToken, platformKeysDir, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { bearer, PLATFORMS, startApp, type RunningApp } from '../support/test-app.js';
 
 const REQUESTS = 2_000;
@@ -10,7 +9,7 @@ const CONCURRENCY = 100;
 const USERS = 50;
 
 describe.each(PLATFORMS)('concurrent requests from different users (%s)', (platform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   let running: RunningApp;
   let tokens: Array<{ userId: string; token: string }>;
 

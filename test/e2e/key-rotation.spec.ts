@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MicrokubesModule } from '../../lib/index.js';
 import { HelloController } from '../support/hello.controller.js';
-import { rsaKeyPair, type RsaKeyPair } from '../support/platform-keys.js';
-import { jwtIssuerToken } from '../support/platform-tokens.js';
+import { jwtIssuerToken, rsaKeyPair, type RsaKeyPair } from '../../lib/testing/index.js';
 import { bearer, PLATFORMS, startApp, type RunningApp } from '../support/test-app.js';
 
 const tokenOf = (pair: RsaKeyPair, username: string) => jwtIssuerToken(pair.privateKey, { userId: username, username });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { KongAdminEmulator } from '../support/kong-admin-emulator.js';
+import { KongAdminEmulator } from '../../lib/testing/index.js';
 
 /** The test double follows Kong's documented behaviour; these tests hold it to that. */
 const emulators: KongAdminEmulator[] = [];

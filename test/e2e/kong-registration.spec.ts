@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayRegistrationError, MicrokubesModule, type MicrokubesGatewayOptions } from '../../lib/index.js';
-import { KongAdminEmulator, type KongEmulatorOptions } from '../support/kong-admin-emulator.js';
+import { KongAdminEmulator, type KongEmulatorOptions } from '../../lib/testing/index.js';
 import { startApp, type RunningApp } from '../support/test-app.js';
 
 const LEGACY = '0.14.1';

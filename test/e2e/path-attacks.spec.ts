@@ -1,8 +1,7 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicrokubesAuthGuard, MicrokubesModule, type AclPolicy, type MicrokubesSecurityOptions } from '../../lib/index.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { jwtIssuerToken } from '../support/platform-tokens.js';
+import { jwtIssuerToken, platformKeysDir, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { PLATFORMS, rawRequest, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 /**
@@ -63,7 +62,7 @@ function securityOptions(firewall: MicrokubesSecurityOptions['firewall']): Micro
 }
 
 describe.each(PLATFORMS)('route parameters cannot reshape the judged path (%s)', (platform: HttpPlatform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   let strict: RunningApp;
   let open: RunningApp;
   let user: Record<string, string>;

@@ -2,8 +2,7 @@ import { Controller, Get, UseGuards } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicrokubesAuthGuard, MicrokubesModule, type AclPolicy } from '../../lib/index.js';
 import { HelloController } from '../support/hello.controller.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { jwtIssuerToken } from '../support/platform-tokens.js';
+import { jwtIssuerToken, platformKeysDir, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { bearer, PLATFORMS, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 /**
@@ -32,7 +31,7 @@ class FastifyWildController {
 }
 
 describe.each(PLATFORMS)('patterns that would stall a backtracking engine (%s)', (platform: HttpPlatform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   let app: RunningApp;
   let token: string;
 

@@ -2,12 +2,11 @@ import { All, Controller, Get, UseGuards } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicrokubesAuthGuard, MicrokubesModule } from '../../lib/index.js';
 import { CallerService, CatalogController, HelloController, ScopedController } from '../support/hello.controller.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { authServerToken, jwtIssuerToken, systemToken } from '../support/platform-tokens.js';
+import { authServerToken, jwtIssuerToken, platformKeysDir, systemToken, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { bearer, getJson, PLATFORMS, startApp, type RunningApp } from '../support/test-app.js';
 
 describe.each(PLATFORMS)('tokens as the platform mints them (%s)', (platform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   let running: RunningApp;
 
   beforeAll(async () => {
@@ -138,7 +137,7 @@ class AnyMethodController {
 }
 
 describe.each(PLATFORMS)('ignored methods (%s)', (platform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   let running: RunningApp;
   beforeAll(async () => {
     keys = platformKeysDir();

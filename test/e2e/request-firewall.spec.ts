@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Post } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicrokubesModule, Public, type RequestFirewallOptions } from '../../lib/index.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
+import { platformKeysDir, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { PLATFORMS, rawRequest, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 /** Public routes that echo what the handler received: whatever reaches them passed the firewall. */
@@ -83,7 +83,7 @@ const PASSED: Array<[string, unknown]> = [
   ['http://[::1]:80/files/a', { name: 'a' }],
 ];
 
-function withFirewall(platform: HttpPlatform, keys: PlatformKeys, firewall?: RequestFirewallOptions | false, maxPathLength?: number) {
+function withFirewall(platform: HttpPlatform, keys: PlatformKeysDir, firewall?: RequestFirewallOptions | false, maxPathLength?: number) {
   return startApp(platform, {
     imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, healthCheck: false, security: { firewall, maxPathLength } })],
     controllers: [EchoController, platform === 'fastify' ? FastifyTreeController : ExpressTreeController],
@@ -91,7 +91,7 @@ function withFirewall(platform: HttpPlatform, keys: PlatformKeys, firewall?: Req
 }
 
 describe.each(PLATFORMS)('the request firewall (%s)', (platform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   let app: RunningApp;
 
   beforeAll(async () => {
@@ -151,7 +151,7 @@ describe.each(PLATFORMS)('the request firewall (%s)', (platform) => {
 });
 
 describe.each(PLATFORMS)('each firewall rule relaxed by its own option (%s)', (platform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   beforeAll(() => {
     keys = platformKeysDir();
   });

@@ -1,10 +1,8 @@
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
-import { createPrivateKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SamlSessionCodec } from '../../lib/saml/saml-session.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
+import { cookieOf, LoginBrowsers, platformKeysDir, postResponse, samlKeyPair, sessionCookieName, TestIdentityProvider, type PlatformKeysDir, type ResponseFields } from '../../lib/testing/index.js';
 import { startSamlApp, type SamlApp } from '../support/saml-app.js';
-import { cookieOf, fixture, LoginBrowsers, postResponse, sessionCookieName, TestIdp, type ResponseFields } from '../support/saml-idp.js';
 import { getJson } from '../support/test-app.js';
 
 const IDP = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
@@ -29,12 +27,13 @@ function setRoles(assertion: Element, roles: string[]): void {
 }
 
 describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: attacks are refused and open no session', (algorithm) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   let app: SamlApp;
-  const idp = new TestIdp(IDP.entityId, fixture('service.key'), fixture('service.cert'), algorithm);
+  let idp: TestIdentityProvider;
 
   beforeAll(async () => {
     keys = platformKeysDir();
+    idp = new TestIdentityProvider({ entityId: IDP.entityId, keys: keys.saml, algorithm });
     app = await startSamlApp(keys.dir, IDP);
   });
   afterAll(async () => {
@@ -94,7 +93,8 @@ describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: att
 
   it('refuses a Response signed by another key, whose certificate it carries', async () => {
     const xml = idp.responseXml(await fields());
-    const rogue = [fixture('rogue.key'), fixture('rogue.cert')] as const;
+    const rogueKeys = samlKeyPair('rogue');
+    const rogue = [rogueKeys.privatePem, rogueKeys.certificatePem] as const;
     await expectRefused(idp.sign(idp.sign(xml, 'Assertion', ...rogue), 'Response', ...rogue), /signature/i);
   });
 
@@ -313,7 +313,7 @@ describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: att
     });
 
     it('is refused once expired', async () => {
-      const codec = SamlSessionCodec.fromPrivateKey(createPrivateKey(fixture('service.key')), app.entityId);
+      const codec = SamlSessionCodec.fromPrivateKey(keys.saml.privateKey, app.entityId);
       const now = Math.floor(Date.now() / 1000);
       const expired = codec.seal({ userId: 'u', username: 'jane@example.com', roles: ['admin'], iss: IDP.entityId, iat: now - 7200, exp: now - 1 });
       const response = await hello(`${sessionCookieName(app.entityId)}=${expired}`);
@@ -324,7 +324,7 @@ describe.each(['sha1', 'sha256'] as const)('SAML Responses signed by RSA-%s: att
     });
 
     it('of another SP (another entity id) is refused', async () => {
-      const codec = SamlSessionCodec.fromPrivateKey(createPrivateKey(fixture('service.key')), 'http://other-sp.test/saml/metadata');
+      const codec = SamlSessionCodec.fromPrivateKey(keys.saml.privateKey, 'http://other-sp.test/saml/metadata');
       const now = Math.floor(Date.now() / 1000);
       const foreign = codec.seal({ userId: 'u', username: 'jane@example.com', roles: ['admin'], iss: IDP.entityId, iat: now, exp: now + 60 });
       expect((await hello(`${sessionCookieName(app.entityId)}=${foreign}`)).status).toBe(401);

@@ -2,9 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
+import { platformKeysDir, sessionCookieName, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { samlSpUrls, startSamlAppOnPort, type SamlApp } from '../support/saml-app.js';
-import { sessionCookieName } from '../support/saml-idp.js';
 import { SIMPLESAMLPHP_USER, startSimpleSamlPhp, type SimpleSamlPhpIdp } from '../support/simplesamlphp.js';
 import { freePort } from '../support/test-app.js';
 
@@ -27,7 +26,7 @@ const CHROMIUM_ARGS = [
  * Response and the Assertion with the platform's shared key pair and sends the OID attributes.
  */
 describe('SAML login in a real browser, against SimpleSAMLphp', () => {
-  let keys: PlatformKeys | undefined;
+  let keys: PlatformKeysDir | undefined;
   let idp: SimpleSamlPhpIdp | undefined;
   let app: SamlApp | undefined;
   let browser: Browser | undefined;
@@ -37,7 +36,7 @@ describe('SAML login in a real browser, against SimpleSAMLphp', () => {
     // The IdP must know the SP's entity id and ACS, and the SP the IdP's: the SP's port comes first.
     const port = await freePort();
     const sp = samlSpUrls(port);
-    idp = await startSimpleSamlPhp({ spEntityId: sp.entityId, acsUrl: sp.acsUrl });
+    idp = await startSimpleSamlPhp({ spEntityId: sp.entityId, acsUrl: sp.acsUrl, keys: keys.saml });
     app = await startSamlAppOnPort(port, keys.dir, idp);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 60_000);

@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson } from '../support/test-app.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { cookieOf, LoginBrowsers, readLoginRedirect, sessionCookieName, TestIdp } from '../support/saml-idp.js';
+import { cookieOf, LoginBrowsers, platformKeysDir, readLoginRedirect, sessionCookieName, TestIdentityProvider, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { startSamlApp, type SamlApp } from '../support/saml-app.js';
 
 const IDP = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
 const html = { accept: 'text/html,application/xhtml+xml' };
 
 describe('SAML login, against an IdP that signs as the platform does', () => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   let app: SamlApp;
-  const idp = new TestIdp(IDP.entityId);
+  let idp: TestIdentityProvider;
   const browsers = new LoginBrowsers();
 
   beforeAll(async () => {
     keys = platformKeysDir();
+    idp = new TestIdentityProvider({ entityId: IDP.entityId, keys: keys.saml });
     app = await startSamlApp(keys.dir, IDP);
   });
   afterAll(async () => {

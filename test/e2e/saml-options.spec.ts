@@ -1,15 +1,12 @@
 import { DOMParser } from '@xmldom/xmldom';
-import { createPrivateKey } from 'node:crypto';
-import { copyFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { SignedXml } from 'xml-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SamlSessionCodec } from '../../lib/saml/saml-session.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { jwtIssuerToken } from '../support/platform-tokens.js';
+import { cookieOf, jwtIssuerToken, LoginBrowsers, platformKeysDir, postResponse, samlKeyPair, sessionCookieName, TestIdentityProvider, type PlatformKeysDir, type ResponseFields } from '../../lib/testing/index.js';
 import { startSamlApp, startSamlAppOnPort, type SamlApp } from '../support/saml-app.js';
-import { cookieOf, fixture, LoginBrowsers, postResponse, sessionCookieName, TestIdp, type ResponseFields } from '../support/saml-idp.js';
 import { freePort, getJson } from '../support/test-app.js';
 
 const IDP = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
@@ -18,12 +15,17 @@ const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 const inflated = (location: string) => inflateRawSync(Buffer.from(new URL(location).searchParams.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
 const html = { accept: 'text/html' };
 
-let keys: PlatformKeys;
+/** An IdP with a key pair of its own, beside the platform's shared service.key/service.cert. */
+const idpKeys = samlKeyPair('test-idp');
+let keys: PlatformKeysDir;
 beforeAll(() => {
   keys = platformKeysDir();
-  copyFileSync(new URL('../fixtures/idp.cert', import.meta.url), join(keys.dir, 'idp.cert'));
+  writeFileSync(join(keys.dir, 'idp.cert'), idpKeys.certificatePem);
 });
 afterAll(() => keys?.remove());
+/** The IdP signing with its own pair; and signing with the platform's shared one. */
+const ownSigner = () => new TestIdentityProvider({ entityId: IDP.entityId, keys: idpKeys });
+const sharedSigner = () => new TestIdentityProvider({ entityId: IDP.entityId, keys: keys.saml });
 
 /** Starts an app, runs `run`, closes it. */
 async function withSamlApp(options: Parameters<typeof startSamlApp>[2], run: (app: SamlApp) => Promise<void>): Promise<void> {
@@ -39,7 +41,7 @@ async function withSamlApp(options: Parameters<typeof startSamlApp>[2], run: (ap
 const browser = new LoginBrowsers();
 const post = (acsUrl: string, xml: string) => browser.post(acsUrl, xml);
 
-async function responseFor(app: SamlApp, idp: TestIdp, overrides: Partial<ResponseFields> = {}, sign = (xml: string) => idp.sign(idp.sign(xml, 'Assertion'), 'Response')) {
+async function responseFor(app: SamlApp, idp: TestIdentityProvider, overrides: Partial<ResponseFields> = {}, sign = (xml: string) => idp.sign(idp.sign(xml, 'Assertion'), 'Response')) {
   const { id } = (await browser.start(`${app.url}/saml/login`)).request;
   return sign(idp.responseXml({ inResponseTo: id, destination: app.acsUrl, recipient: app.acsUrl, audience: app.entityId, uid: 'u1', username: 'jane@example.com', roles: ['user'], ...overrides }));
 }
@@ -90,15 +92,14 @@ describe("microkubes-python's SAML config, as its README shows it", () => {
     privateKeyName: 'service.key',
     certName: 'service.cert',
   });
-  const certBody = fixture('idp.cert').replace(/-----[A-Z ]+-----|\s/g, '');
+  const certBody = idpKeys.certificatePem.replace(/-----[A-Z ]+-----|\s/g, '');
 
   it('is taken as it is, the IdP certificate as python3-saml takes it (base64, no PEM lines)', async () => {
     const port = await freePort();
     const app = await startSamlAppOnPort(port, keys.dir, IDP, seedConfig(`http://127.0.0.1:${port}`, certBody) as never);
     try {
-      const idpSigner = new TestIdp(IDP.entityId, fixture('idp.key'), fixture('idp.cert'));
-      expect((await post(app.acsUrl, await responseFor(app, idpSigner))).status).toBe(302);
-      expect((await post(app.acsUrl, await responseFor(app, new TestIdp(IDP.entityId)))).status).toBe(401);
+      expect((await post(app.acsUrl, await responseFor(app, ownSigner()))).status).toBe(302);
+      expect((await post(app.acsUrl, await responseFor(app, sharedSigner()))).status).toBe(401);
     } finally {
       await app.close();
     }
@@ -114,31 +115,31 @@ describe("microkubes-python's SAML config, as its README shows it", () => {
 });
 
 describe('the IdP certificate', () => {
-  const idpSigner = new TestIdp(IDP.entityId, fixture('idp.key'), fixture('idp.cert'));
-  const sharedSigner = new TestIdp(IDP.entityId);
-
-  it.each([
-    ['a key-store entry', 'idp.cert'],
-    ['a PEM', fixture('idp.cert')],
-    ['a file', new URL('../fixtures/idp.cert', import.meta.url).pathname],
+  it.each<[string, () => string]>([
+    ['a key-store entry', () => 'idp.cert'],
+    ['a PEM', () => idpKeys.certificatePem],
+    ['a file', () => join(keys.dir, 'idp.cert')],
   ])('given as %s, is the only one trusted', async (_how, idpCert) => {
-    await withSamlApp({ idpCert }, async (app) => {
-      expect((await post(app.acsUrl, await responseFor(app, idpSigner))).status).toBe(302);
-      expect((await post(app.acsUrl, await responseFor(app, sharedSigner))).status).toBe(401);
+    await withSamlApp({ idpCert: idpCert() }, async (app) => {
+      expect((await post(app.acsUrl, await responseFor(app, ownSigner()))).status).toBe(302);
+      expect((await post(app.acsUrl, await responseFor(app, sharedSigner()))).status).toBe(401);
     });
   });
 
   it('defaults to the shared service.cert, with a warning', async () => {
     await withSamlApp({ idpCert: undefined }, async (app) => {
       expect(app.logger.lines.some((line) => line.includes('security.saml.idpCert is not set'))).toBe(true);
-      expect((await post(app.acsUrl, await responseFor(app, sharedSigner))).status).toBe(302);
-      expect((await post(app.acsUrl, await responseFor(app, idpSigner))).status).toBe(401);
+      expect((await post(app.acsUrl, await responseFor(app, sharedSigner()))).status).toBe(302);
+      expect((await post(app.acsUrl, await responseFor(app, ownSigner()))).status).toBe(401);
     });
   });
 });
 
 describe('SAML routes and options', () => {
-  const idp = new TestIdp(IDP.entityId);
+  let idp: TestIdentityProvider;
+  beforeAll(() => {
+    idp = sharedSigner();
+  });
 
   it('serves the SP metadata, signed by the SP key', async () => {
     await withSamlApp({}, async (app) => {
@@ -150,10 +151,10 @@ describe('SAML routes and options', () => {
       expect(doc.documentElement?.getAttribute('entityID')).toBe(app.entityId);
       expect(xml).toContain(`Location="${app.acsUrl}"`);
       expect(xml).toContain('urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST');
-      const verifier = new SignedXml({ publicCert: fixture('service.cert') });
+      const verifier = new SignedXml({ publicCert: keys.saml.certificatePem });
       verifier.loadSignature(doc.getElementsByTagNameNS(DSIG_NS, 'Signature')[0] as unknown as Node);
       expect(verifier.checkSignature(xml)).toBe(true);
-      const other = new SignedXml({ publicCert: fixture('rogue.cert') });
+      const other = new SignedXml({ publicCert: samlKeyPair('rogue').certificatePem });
       other.loadSignature(doc.getElementsByTagNameNS(DSIG_NS, 'Signature')[0] as unknown as Node);
       expect(() => other.checkSignature(xml)).toThrow();
     });
@@ -249,7 +250,7 @@ describe('SAML routes and options', () => {
       const ends = new Date(Date.now() + 120_000);
       const response = await post(app.acsUrl, await responseFor(app, idp, { sessionNotOnOrAfter: ends }));
       const value = (cookieOf(response) ?? '').split('=')[1] ?? '';
-      const codec = SamlSessionCodec.fromPrivateKey(createPrivateKey(fixture('service.key')), app.entityId);
+      const codec = SamlSessionCodec.fromPrivateKey(keys.saml.privateKey, app.entityId);
       const session = codec.open(value);
       expect(typeof session === 'object' && session.exp).toBe(Math.floor(ends.getTime() / 1000));
       const ended = await post(app.acsUrl, await responseFor(app, idp, { sessionNotOnOrAfter: new Date(Date.now() - 1000) }));

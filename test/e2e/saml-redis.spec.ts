@@ -3,10 +3,9 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SamlRedisClient, SamlSecurityOptions } from '../../lib/index.js';
 import { RedisRequestIdStore } from '../../lib/saml/redis-request-id.store.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
+import { LoginBrowsers, platformKeysDir, TestIdentityProvider, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { startSamlApp, type SamlApp } from '../support/saml-app.js';
-import { LoginBrowsers, TestIdp } from '../support/saml-idp.js';
 
 const IDP = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
 
@@ -25,13 +24,14 @@ const CLIENTS = {
 
 describe.each(Object.keys(CLIENTS) as Array<keyof typeof CLIENTS>)('request ids in a real Redis, with the %s client', (clientName) => {
   let redis: RedisServer;
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   let connection: { client: SamlRedisClient; close(): Promise<void> };
-  const idp = new TestIdp(IDP.entityId);
+  let idp: TestIdentityProvider;
 
   beforeAll(async () => {
     redis = await startRedis();
     keys = platformKeysDir();
+    idp = new TestIdentityProvider({ entityId: IDP.entityId, keys: keys.saml });
     connection = await CLIENTS[clientName](redis.url);
   });
   afterAll(async () => {
@@ -98,7 +98,7 @@ describe.each(Object.keys(CLIENTS) as Array<keyof typeof CLIENTS>)('request ids 
 describe('request ids in memory (the default)', () => {
   it('cannot finish on another replica what one started: the reason to configure Redis', async () => {
     const keys = platformKeysDir();
-    const idp = new TestIdp(IDP.entityId);
+    const idp = new TestIdentityProvider({ entityId: IDP.entityId, keys: keys.saml });
     const first = await startSamlApp(keys.dir, IDP);
     const second = await startSamlApp(keys.dir, IDP, { entityId: first.entityId, acsUrl: first.acsUrl });
     try {

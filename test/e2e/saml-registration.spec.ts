@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
+import { platformKeysDir, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { startSamlApp } from '../support/saml-app.js';
 import { freePort } from '../support/test-app.js';
 
@@ -37,7 +37,7 @@ async function startIdp(failFirst = 0, status = 201): Promise<{ url: string; rec
 }
 
 describe('SP registration with the Microkubes IdP', () => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   beforeAll(() => {
     keys = platformKeysDir();
   });

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { cookieOf, LoginBrowsers, TestIdp } from '../support/saml-idp.js';
+import { cookieOf, LoginBrowsers, platformKeysDir, TestIdentityProvider, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { freePort, getJson, startApp, type RunningApp } from '../support/test-app.js';
 
 const IDP = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
 const SAML_ENV = ['MICROKUBES_KEYS_DIR', 'SAML_IDP_SSO_URL', 'SAML_IDP_ENTITY_ID', 'SAML_SP_URL', 'SAML_IDP_CERT'];
 
 describe('the sample service with SAML_* set', () => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   let running: RunningApp;
   let base: string;
 
@@ -37,7 +36,7 @@ describe('the sample service with SAML_* set', () => {
     const { request, response: start } = await browser.start(`${base}/saml/hello`, { headers: { accept: 'text/html' } });
     expect(start.status).toBe(302);
     expect(request).toMatchObject({ issuer: `${base}/saml/metadata`, acsUrl: `${base}/saml/acs`, relayState: '/saml/hello' });
-    const xml = new TestIdp(IDP.entityId).signedResponse({
+    const xml = new TestIdentityProvider({ entityId: IDP.entityId, keys: keys.saml }).signedResponse({
       inResponseTo: request.id, destination: request.acsUrl, recipient: request.acsUrl, audience: request.issuer,
       uid: 'jane-id', username: 'jane@example.com', roles: ['user'],
     });

@@ -5,13 +5,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { AppModule, SAMPLE_SERVICE_CONFIG } from '../../sample/src/app.module.js';
 import { demoToken, ensureDevKeys } from '../../sample/src/dev-keys.js';
 import { gatewayFromEnvironment } from '../../sample/src/gateway-settings.js';
-import { KongAdminEmulator } from '../support/kong-admin-emulator.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { authServerToken, jwtIssuerToken, systemToken } from '../support/platform-tokens.js';
+import { authServerToken, jwtIssuerToken, KongAdminEmulator, platformKeysDir, systemToken, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { bearer, getJson, rawRequest, startApp, type RunningApp } from '../support/test-app.js';
 
 describe('the sample service, on platform keys', () => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   let running: RunningApp;
 
   beforeAll(async () => {

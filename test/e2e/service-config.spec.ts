@@ -6,10 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { instanceAddress } from '../../lib/gateway/instance-address.js';
 import { Auth, CurrentAuth, KeyFileError, MicrokubesAuthGuard, MicrokubesModule, ServiceConfigError, type ServiceConfig, type ServiceConfigSource } from '../../lib/index.js';
-import { KongAdminEmulator } from '../support/kong-admin-emulator.js';
-import { platformKeysDir, rsaKeyPair, type PlatformKeys } from '../support/platform-keys.js';
-import { authServerToken, jwtIssuerToken, systemToken } from '../support/platform-tokens.js';
-import { cookieOf, LoginBrowsers, TestIdp } from '../support/saml-idp.js';
+import { authServerToken, cookieOf, jwtIssuerToken, KongAdminEmulator, LoginBrowsers, platformKeysDir, rsaKeyPair, systemToken, TestIdentityProvider, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { bearer, freePort, getJson, PLATFORMS, rawStatus, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 @Controller('todo')
@@ -32,7 +29,7 @@ class TodoController {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'mk-service-config-'));
-let keys: PlatformKeys;
+let keys: PlatformKeysDir;
 const emulators: KongAdminEmulator[] = [];
 const apps: RunningApp[] = [];
 beforeAll(() => {
@@ -232,7 +229,7 @@ describe('a platform service config with SAML', () => {
       const { request, response } = await browsers.start(`${app.url}/todo/items`, { headers: { accept: 'text/html' } });
       expect(response.status).toBe(302);
       expect(request).toMatchObject({ destination: `${identityProviderUrl}/sso`, acsUrl, issuer: entityId, relayState: '/todo/items' });
-      const idp = new TestIdp(`${identityProviderUrl}/metadata`);
+      const idp = new TestIdentityProvider({ entityId: `${identityProviderUrl}/metadata`, keys: keys.saml });
       const xml = idp.signedResponse({ inResponseTo: request.id, destination: acsUrl, recipient: acsUrl, audience: entityId, uid: 'id-jane', username: 'jane@example.com', roles: ['user'] });
       const landed = await browsers.post(acsUrl, xml, request.relayState ?? undefined);
       expect(landed.status).toBe(302);

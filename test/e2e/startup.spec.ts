@@ -8,7 +8,7 @@ import {
   AccessControlGuard, AclGuard, KeyFileError, MicrokubesAuthGuard, MicrokubesModule, MicrokubesOptionsError, RolesGuard,
   type MicrokubesModuleOptions, type ServiceConfigSource,
 } from '../../lib/index.js';
-import { platformKeysDir } from '../support/platform-keys.js';
+import { platformKeysDir } from '../../lib/testing/index.js';
 import { HelloController } from '../support/hello.controller.js';
 import { startApp } from '../support/test-app.js';
 

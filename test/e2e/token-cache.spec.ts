@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Auth, CurrentAuth, KeyStore, MICROKUBES_AUTH, MicrokubesAuthenticator, MicrokubesAuthGuard, MicrokubesModule, type MicrokubesModuleOptions } from '../../lib/index.js';
 import { HelloController } from '../support/hello.controller.js';
-import { platformKeysDir, rsaKeyPair, type PlatformKeys } from '../support/platform-keys.js';
-import { authServerToken, b64url, jwtIssuerToken, signClaims } from '../support/platform-tokens.js';
+import { authServerToken, b64url, jwtIssuerToken, platformKeysDir, rsaKeyPair, signClaims, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { bearer, getJson, PLATFORMS, withRunningApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -28,7 +27,7 @@ function withApp(platform: HttpPlatform, options: MicrokubesModuleOptions, run: 
 }
 
 describe.each(PLATFORMS)('verified-token cache (%s)', (platform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   beforeAll(() => {
     keys = platformKeysDir();
   });

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Auth, CurrentAuth, MicrokubesModule, Public, type MicrokubesModuleOptions } from '../../lib/index.js';
 import { HelloController } from '../support/hello.controller.js';
-import { platformKeysDir, type PlatformKeys } from '../support/platform-keys.js';
-import { authServerToken, jwtIssuerToken, signClaims } from '../support/platform-tokens.js';
+import { authServerToken, jwtIssuerToken, platformKeysDir, signClaims, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { bearer, getJson, PLATFORMS, withRunningApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -18,7 +17,7 @@ function withApp(platform: HttpPlatform, options: MicrokubesModuleOptions, run: 
 }
 
 describe.each(PLATFORMS)('token verification options (%s)', (platform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   beforeAll(() => {
     keys = platformKeysDir();
   });
@@ -227,7 +226,7 @@ class SettingsService {
 class SettingsModule {}
 
 describe.each(PLATFORMS)('module wiring (%s)', (platform) => {
-  let keys: PlatformKeys;
+  let keys: PlatformKeysDir;
   beforeAll(() => {
     keys = platformKeysDir();
   });

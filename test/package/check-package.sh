@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The package as users receive it: `npm pack` installed into clean consumer apps, one ESM and one
 # CommonJS (Node 20.19+ require() of the ESM package), each type-checked strictly (skipLibCheck:
-# false) and run: the module boots, refuses /hello without a token and greets with one. Then an
-# install from a git URL (which builds dist/ through `prepare`), and @nestjs/graphql 14 beside the
-# module without a peer conflict. Needs the npm registry; takes a few minutes.
+# false) and run: the module boots, refuses /hello without a token and greets with one; and each
+# app's own test of a guarded controller, on the testing kit (microkubes-nestjs/testing): Jest in
+# ESM mode for the ESM app, node:test for the CommonJS one. Then an install from a git URL (which
+# builds dist/ through `prepare`), and @nestjs/graphql 14 beside the module without a peer
+# conflict. Needs the npm registry; takes a few minutes.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
@@ -19,10 +21,14 @@ grep -qx 'package/LICENSE' <<<"$listing"
 grep -qx 'package/lib/index.ts' <<<"$listing"
 ! grep -q 'tsbuildinfo' <<<"$listing"
 
-# A consumer app: $1 its folder, $2 "module" or "commonjs", $3 what to install as microkubes-nestjs.
+# A consumer app: $1 its folder, $2 "module" or "commonjs", $3 what to install as microkubes-nestjs,
+# $4 its own tests' runner: jest, node or none.
 consumer() {
-  local dir="$1" type="$2" source="$3"
+  local dir="$1" type="$2" source="$3" runner="$4" runnerDependencies=""
   mkdir -p "$dir/src"
+  if [ "$runner" = jest ]; then
+    runnerDependencies=", \"jest\": \"^30\", \"ts-jest\": \"^29.4\", \"@jest/globals\": \"^30\""
+  fi
   cat >"$dir/package.json" <<JSON
 {
   "name": "consumer-$type", "version": "1.0.0", "private": true, "type": "$type",
@@ -33,7 +39,10 @@ consumer() {
     "@nestjs/platform-express": "$(version_of @nestjs/platform-express)",
     "reflect-metadata": "$(version_of reflect-metadata)", "rxjs": "$(version_of rxjs)"
   },
-  "devDependencies": { "typescript": "$(version_of typescript)", "@types/node": "$(version_of @types/node)" }
+  "devDependencies": {
+    "@nestjs/testing": "$(version_of @nestjs/testing)",
+    "typescript": "$(version_of typescript)", "@types/node": "$(version_of @types/node)"$runnerDependencies
+  }
 }
 JSON
   cat >"$dir/tsconfig.json" <<'JSON'
@@ -47,19 +56,37 @@ JSON
 }
 JSON
   cp "$repo/test/package/consumer-main.ts" "$dir/src/main.ts"
+  cp "$repo/test/package/admin.controller.ts" "$dir/src/"
+  [ "$runner" = none ] || cp "$repo/test/package/admin.$runner.test.ts" "$dir/src/"
   (cd "$dir" && npm install --no-audit --no-fund --loglevel=error >"$dir/install.log" 2>&1) || { cat "$dir/install.log"; return 1; }
   (cd "$dir" && npx tsc -p .) || { echo "package: the $type consumer does not type-check"; return 1; }
   (cd "$dir" && node dist/main.js) || { echo "package: the $type consumer does not run"; return 1; }
+  case "$runner" in
+    jest)
+      # NestJS 12 is ESM only: Jest runs ESM with --experimental-vm-modules, ts-jest with useESM.
+      cat >"$dir/jest.config.mjs" <<'JS'
+export default {
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/src/**/*.jest.test.ts'],
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+};
+JS
+      (cd "$dir" && NODE_OPTIONS=--experimental-vm-modules npx jest 2>&1) || { echo "package: the $type consumer's Jest test fails"; return 1; } ;;
+    node)
+      (cd "$dir" && node --test dist/admin.node.test.js) || { echo "package: the $type consumer's node:test test fails"; return 1; } ;;
+  esac
 }
 
 echo "package: an ESM consumer app (type: module), strict types"
-consumer "$work/esm" module "file:$work/$tarball"
+consumer "$work/esm" module "file:$work/$tarball" jest
 echo "package: a CommonJS consumer app (no type: module), strict types, require() of the ESM package"
-consumer "$work/cjs" commonjs "file:$work/$tarball"
+consumer "$work/cjs" commonjs "file:$work/$tarball" node
 
 echo "package: installed from a git URL, built by prepare"
 git clone --quiet --no-local "$repo" "$work/repo"
-consumer "$work/git" module "git+file://$work/repo"
+consumer "$work/git" module "git+file://$work/repo" none
 test -f "$work/git/node_modules/microkubes-nestjs/dist/index.js"
 
 echo "package: @nestjs/graphql 14 beside the module, without a peer conflict"

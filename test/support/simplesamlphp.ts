@@ -1,16 +1,16 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
-import { OID } from './saml-idp.js';
+import { SAML_ATTRIBUTES } from '../../lib/index.js';
+import type { SamlKeyPair } from '../../lib/testing/index.js';
 import { freePort } from './test-app.js';
 
 /** Where Debian's simplesamlphp package puts SimpleSAMLphp; `www` is its document root. */
 export const SIMPLESAMLPHP_HOME = '/usr/share/simplesamlphp';
 const WWW = join(SIMPLESAMLPHP_HOME, 'www');
-const FIXTURES = new URL('../fixtures/', import.meta.url);
 
 const URI_NAME_FORMAT = 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri';
 const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
@@ -48,6 +48,8 @@ export interface SimpleSamlPhpOptions {
   spEntityId: string;
   /** The SP's ACS URL, HTTP-POST binding. */
   acsUrl: string;
+  /** The platform's shared SAML pair, which the IdP signs with and the SP trusts (a kit's `keys.saml`). */
+  keys: Pick<SamlKeyPair, 'privatePem' | 'certificatePem'>;
   /** Milliseconds to wait for the IdP's metadata. Default 20 s. */
   readyTimeoutMs?: number;
   /** Keep the scratch folder after stop() (to read the logs). Default false. */
@@ -58,7 +60,7 @@ export interface SimpleSamlPhpOptions {
  * A real SimpleSAMLphp 1.19 IdP (Debian's `simplesamlphp`) under PHP's built-in web server, on a
  * free loopback port, configured in a fresh scratch folder for one SP: user jane / jane-pass,
  * OID attributes (NameFormat uri), transient NameID, Response and Assertion both signed by
- * RSA-SHA256 with the platform's shared key pair (test/fixtures/service.key + service.cert),
+ * RSA-SHA256 with the platform's shared key pair (`keys`: the app's service.key + service.cert),
  * and the SP's AuthnRequests checked against the same certificate.
  */
 export async function startSimpleSamlPhp(options: SimpleSamlPhpOptions): Promise<SimpleSamlPhpIdp> {
@@ -148,8 +150,8 @@ function checkInstalled(): void {
 function writeConfig(dir: string, options: SimpleSamlPhpOptions): void {
   const path = (...parts: string[]) => join(dir, ...parts);
   for (const sub of ['config', 'metadata', 'cert', 'log', 'data', 'tmp', 'sessions']) mkdirSync(path(sub), { recursive: true });
-  copyFileSync(new URL('service.key', FIXTURES), path('cert', 'service.key'));
-  copyFileSync(new URL('service.cert', FIXTURES), path('cert', 'service.cert'));
+  writeFileSync(path('cert', 'service.key'), options.keys.privatePem);
+  writeFileSync(path('cert', 'service.cert'), options.keys.certificatePem);
 
   const config = {
     baseurlpath: '/',
@@ -202,9 +204,9 @@ function writeConfig(dir: string, options: SimpleSamlPhpOptions): void {
     'example-userpass': {
       0: 'exampleauth:UserPass',
       [`${user.username}:${user.password}`]: {
-        [OID.uid]: [user.uid],
-        [OID.eduPersonPrincipalName]: [user.eduPersonPrincipalName],
-        [OID.eduPersonAffiliation]: [...user.eduPersonAffiliation],
+        [SAML_ATTRIBUTES.userId[0]]: [user.uid],
+        [SAML_ATTRIBUTES.username[0]]: [user.eduPersonPrincipalName],
+        [SAML_ATTRIBUTES.roles[0]]: [...user.eduPersonAffiliation],
       },
     },
   };

@@ -1,12 +1,11 @@
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KeyFileError, KeyStore } from '../../../lib/index.js';
-import { platformKeysDir, rsaKeyPair } from '../../support/platform-keys.js';
+import { platformKeysDir, rsaKeyPair, samlKeyPair } from '../../../lib/testing/index.js';
 
 /**
  * The key store's own file reads, watched: the real ones, passed through, unless a test sets a
@@ -32,7 +31,6 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   };
 });
 
-const FIXTURES = new URL('../../fixtures/', import.meta.url);
 const dirs: string[] = [];
 const stores: KeyStore[] = [];
 const tempDir = () => {
@@ -83,7 +81,7 @@ describe('KeyStore', () => {
     writeFileSync(join(dir, 'pkcs1'), pair.privatePem);
     writeFileSync(join(dir, 'pkcs8.pem'), pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(dir, 'ec.key'), generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'sec1', format: 'pem' }));
-    copyFileSync(new URL('service.cert', FIXTURES), join(dir, 'idp.crt'));
+    writeFileSync(join(dir, 'idp.crt'), samlKeyPair().certificatePem);
     const store = await load({ keysDir: dir });
     expect(store.publicKey('spki')?.key.equals(pair.publicKey)).toBe(true);
     expect(store.publicKey('pkcs1')?.key.equals(pair.publicKey)).toBe(true);
@@ -98,7 +96,8 @@ describe('KeyStore', () => {
     const pair = rsaKeyPair();
     writeFileSync(join(dir, 'a'), pair.publicPem);
     writeFileSync(join(dir, 'b'), pair.privatePem);
-    const store = await load({ keys: { issuer: join(dir, 'a'), signer: join(dir, 'b'), sp: new URL('service.cert', FIXTURES).pathname } });
+    writeFileSync(join(dir, 'c'), samlKeyPair().certificatePem);
+    const store = await load({ keys: { issuer: join(dir, 'a'), signer: join(dir, 'b'), sp: join(dir, 'c') } });
     expect(store.publicKey('issuer')?.key.equals(pair.publicKey)).toBe(true);
     expect(store.privateKey('signer')).toBeDefined();
     expect(store.certificate('sp')).toBeDefined();
@@ -181,7 +180,9 @@ describe('KeyStore', () => {
 
   it('fails for a missing directory or file, naming it', async () => {
     await expect(load({ keysDir: '/nonexistent/keys' })).rejects.toThrow('Keys directory (keysDir) /nonexistent/keys: does not exist');
-    await expect(load({ keysDir: fileURLToPath(new URL('service.cert', FIXTURES)) })).rejects.toThrow(/^Keys directory \(keysDir\) .*service\.cert: is not a directory$/);
+    const file = join(tempDir(), 'service.cert');
+    writeFileSync(file, samlKeyPair().certificatePem);
+    await expect(load({ keysDir: file })).rejects.toThrow(/^Keys directory \(keysDir\) .*service\.cert: is not a directory$/);
     await expect(load({ keys: { x: '/nonexistent/x.pub' } })).rejects.toThrow('Key file /nonexistent/x.pub: cannot be read');
     const dir = tempDir();
     writeFileSync(join(dir, 'odd'), 'no pem here');
