@@ -6,7 +6,8 @@ import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
 import { MicrokubesJwtStrategy } from './jwt.strategy.js';
 import { MicrokubesAuthenticator, type NamedStrategy } from './microkubes-authenticator.js';
 import { MicrokubesOAuth2Strategy } from './oauth2.strategy.js';
-import { JwksKeySource, KeyStoreKeySource } from './token-key-source.js';
+import type { JwksKeySource } from './jwks-key-source.js';
+import { KeyStoreKeySource } from './token-key-source.js';
 import { TokenVerification } from './token-verification.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 
@@ -38,6 +39,8 @@ export async function buildSecurityChain(
   if (oauth2) {
     let keys: JwksKeySource | KeyStoreKeySource;
     if (oauth2.jwksUri) {
+      // Loaded only here: jwks-rsa requires jose, an ES module, which Jest (before Node 24.9) cannot require.
+      const { JwksKeySource } = await import('./jwks-key-source.js');
       const jwks = new JwksKeySource(oauth2.jwksUri, () => cache?.clear());
       await jwks.prefetch().then(
         (count) => logger.log(`Fetched ${count} signing key(s) from ${oauth2.jwksUri}`),

@@ -11,14 +11,15 @@ describe('AdminController', () => {
 
   it('answers 200 to an admin, 403 to a user, 401 without a token', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [kit.module()], controllers: [AdminController] }).compile();
-    const app = await moduleRef.createNestApplication().listen(0, '127.0.0.1');
-    const url = `http://127.0.0.1:${(app.address() as { port: number }).port}`;
+    const app = moduleRef.createNestApplication();
+    await app.listen(0, '127.0.0.1');
+    const url = await app.getUrl();
     try {
       expect((await fetch(`${url}/admin`, kit.bearer({ roles: ['admin'] }))).status).toBe(200);
       expect((await fetch(`${url}/admin`, kit.bearer({ roles: ['user'] }))).status).toBe(403);
       expect((await fetch(`${url}/admin`)).status).toBe(401);
     } finally {
-      await moduleRef.close();
+      await app.close();
     }
   });
 });

@@ -50,7 +50,7 @@ JSON
   "compilerOptions": {
     "target": "ES2022", "module": "nodenext", "moduleResolution": "nodenext", "strict": true,
     "skipLibCheck": false, "experimentalDecorators": true, "emitDecoratorMetadata": true,
-    "esModuleInterop": true, "types": ["node"], "rootDir": "src", "outDir": "dist"
+    "esModuleInterop": true, "isolatedModules": true, "types": ["node"], "rootDir": "src", "outDir": "dist"
   },
   "include": ["src"]
 }
