@@ -20,7 +20,7 @@ export { CurrentAuth } from './auth/current-auth.decorator.js';
 export { KeyStore, type KeyStoreOptions, type KeyStoreStatus } from './keys/key-store.js';
 export { KeyFileError, type KeyKind, type StoredKey } from './keys/key-file.js';
 
-export { MicrokubesAuthGuard } from './security/microkubes-auth.guard.js';
+export { MicrokubesAuthGuard } from './guards/microkubes-auth.guard.js';
 export { MicrokubesAuthenticator, type NamedStrategy } from './security/microkubes-authenticator.js';
 export type { VerifiedTokenCache } from './security/verified-token.cache.js';
 export type { TokenVerification } from './security/token-verification.js';
@@ -39,11 +39,11 @@ export { KongAdminHealthIndicator } from './health/kong-admin.indicator.js';
 export type { KongApiMode, ResolvedGatewayOptions } from './config/resolved-gateway-options.js';
 
 export { Roles, ROLES_KEY, type RolesRequirement } from './acl/roles.decorator.js';
-export { RolesGuard } from './acl/roles.guard.js';
-export { AccessControlGuard } from './acl/access-control.guard.js';
+export { RolesGuard } from './guards/roles.guard.js';
+export { AccessControlGuard } from './guards/access-control.guard.js';
 export { UseRoles, USE_ROLES_KEY, type GrantRequirement } from './acl/use-roles.decorator.js';
 export { GrantsMatch, GRANTS_MATCH_KEY } from './acl/grants-match.decorator.js';
-export { AclGuard } from './acl/acl.guard.js';
+export { AclGuard } from './guards/acl.guard.js';
 export { SkipAcl, SKIP_ACL_KEY } from './acl/skip-acl.decorator.js';
 export { AclPolicyEnforcer } from './acl/acl-policy.enforcer.js';
 export { AclPolicySet, actionOf, type AclDecision, type AclRequest, type CompiledPolicy } from './acl/acl-policy.js';

@@ -2,12 +2,14 @@ import { Scope, type FactoryProvider } from '@nestjs/common';
 import { REQUEST } from '@nestjs/core';
 import { MICROKUBES_AUTH } from '../microkubes.constants.js';
 import { SecurityException } from '../security/security.exception.js';
+import { graphqlRequest } from '../transports/call-callers.js';
 import { Auth } from './auth.js';
 
 /**
  * `@Inject(MICROKUBES_AUTH) auth: Auth` in a REQUEST-scoped consumer. Nest builds request-scoped
  * instances before guards run, so the value is a view that reads `request.user` when it is used,
- * by then set by MicrokubesAuthGuard.
+ * by then set by MicrokubesAuthGuard. In a GraphQL app Nest's REQUEST is the operation's context:
+ * the request behind it is read.
  */
 export const authProvider: FactoryProvider<Auth> = {
   provide: MICROKUBES_AUTH,
@@ -24,7 +26,8 @@ const AUTH_MEMBERS = new Set<PropertyKey>([
 
 function authView(request: { user?: unknown }): Auth {
   const current = (): Auth => {
-    if (request.user instanceof Auth) return request.user;
+    const user = request.user ?? graphqlRequest(request)?.user;
+    if (user instanceof Auth) return user;
     throw new SecurityException(401, 'not authenticated');
   };
   return new Proxy(Object.create(Auth.prototype) as Auth, {

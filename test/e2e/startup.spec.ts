@@ -87,14 +87,14 @@ describe('start-up fails with an error that names the problem', () => {
     await expect(start({ keysDir: dir, security: { jwt: false } })).rejects.toThrow('"security.oauth2"');
   });
 
-  it('refuses a context it cannot secure (RPC, WebSocket), with a debug line that names it', async () => {
+  it('refuses a context no transport knows (RPC, until it has one), with a debug line that names it', async () => {
     const keys = platformKeysDir();
     const app = await start({ keysDir: keys.dir });
     try {
       const context = new ExecutionContextHost([{}, {}], HelloController, HelloController.prototype.hello);
       context.setType('rpc');
       expect(await app.app.get(MicrokubesAuthGuard).canActivate(context)).toBe(false);
-      expect(app.logger.lines).toContain('Refused a rpc call to HelloController.hello: only HTTP routes are secured here; mark it @Public() to let it through');
+      expect(app.logger.lines).toContain('Refused a rpc call to HelloController.hello: the module secures HTTP routes, GraphQL resolvers and WebSocket gateways; mark it @Public() to let it through');
     } finally {
       await app.close();
       keys.remove();

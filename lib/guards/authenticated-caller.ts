@@ -1,0 +1,25 @@
+import { Logger, type ExecutionContext } from '@nestjs/common';
+import type { Auth } from '../auth/auth.js';
+import type { TransportAdapter } from '../transports/transport-adapter.js';
+import type { MicrokubesAuthGuard } from './microkubes-auth.guard.js';
+import { refuseContext } from './refuse-context.js';
+
+const logger = new Logger('MicrokubesAccess');
+
+/**
+ * The caller of a call, for an access-control guard, and its transport. When MicrokubesAuthGuard
+ * has not run yet (the access guard is global, or listed first), it runs it now, so that access is
+ * never judged before authentication. Undefined for a context no transport knows (fail closed);
+ * a call that passed without a caller (a public route) is refused 401: access rules need one.
+ */
+export async function authenticatedCaller(context: ExecutionContext, authGuard: MicrokubesAuthGuard): Promise<{ auth: Auth; transport: TransportAdapter } | undefined> {
+  const transport = await authGuard.transportFor(context);
+  if (!transport) {
+    refuseContext(logger, context);
+    return undefined;
+  }
+  if (!transport.caller(context) && !(await authGuard.canActivate(context))) return undefined;
+  const auth = transport.caller(context);
+  if (auth) return { auth, transport };
+  return transport.refuse(context, { status: 401, message: 'not authenticated' });
+}

@@ -1,0 +1,93 @@
+import { Inject, Injectable, Logger, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { AclPolicyEnforcer } from '../acl/acl-policy.enforcer.js';
+import { SKIP_ACL_KEY } from '../acl/skip-acl.decorator.js';
+import { Auth } from '../auth/auth.js';
+import { requireMicrokubesModule } from '../config/microkubes-module-required.js';
+import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
+import { MICROKUBES_OPTIONS, SAML_SERVICE_PROVIDER } from '../microkubes.constants.js';
+import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
+import { MicrokubesAuthenticator } from '../security/microkubes-authenticator.js';
+import { IS_PUBLIC_KEY } from '../security/public.decorator.js';
+import { TokenRefusal } from '../security/token-refusal.js';
+import type { TransportAdapter } from '../transports/transport-adapter.js';
+import { Transports } from '../transports/transports.js';
+import { refuseContext } from './refuse-context.js';
+
+/**
+ * Authenticates every call of the handlers it guards with the security chain (JWT, OAuth2, then
+ * the SAML session), on HTTP routes, GraphQL resolvers and WebSocket gateways alike, and keeps the
+ * caller's `Auth` for the call (`request.user` on HTTP and GraphQL; the socket, for WebSockets);
+ * with `acl.enforcePolicies`, then checks the ACL policies. What is transport-specific (where the
+ * credentials are, what a call reaches, how it is refused) is each transport's (lib/transports).
+ * Public routes, `@Public()` handlers and ignored methods pass. A context no transport knows (RPC,
+ * a custom one) is refused, with a debug line.
+ */
+@Injectable()
+export class MicrokubesAuthGuard implements CanActivate {
+  private readonly logger = new Logger('MicrokubesAuthGuard');
+  private readonly transports: Transports;
+  private readonly enforcePolicies: boolean;
+  private readonly disabled: boolean;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Optional() private readonly authenticator: MicrokubesAuthenticator,
+    adapterHost: HttpAdapterHost,
+    @Optional() @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
+    @Optional() private readonly aclEnforcer: AclPolicyEnforcer,
+    @Optional() @Inject(SAML_SERVICE_PROVIDER) saml: SamlServiceProvider | null,
+  ) {
+    requireMicrokubesModule('MicrokubesAuthGuard', [authenticator, options, aclEnforcer]);
+    this.transports = new Transports(options.security, adapterHost, saml);
+    this.enforcePolicies = options.acl.enforcePolicies;
+    this.disabled = options.security.disabled;
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])) return true;
+    const transport = await this.transportFor(context);
+    let known: Auth | undefined;
+    try {
+      known = transport?.caller(context);
+    } catch {
+      // A context whose call cannot be read: refused as unknown.
+      return refuseContext(this.logger, context);
+    }
+    if (!transport) return refuseContext(this.logger, context);
+    // Authenticated already on this call (global and handler guard both in place, another field of
+    // this GraphQL operation) or this socket: only what this call reaches is left to check.
+    if (known && !expired(known)) return this.checkPolicies(context, transport, known);
+    if (this.disabled || transport.passesUnauthenticated(context)) return true;
+
+    const credentials = transport.credentials(context);
+    const result = await this.authenticator.authenticate(credentials, {}).catch((error: unknown) => {
+      this.logger.error(`Authentication failed unexpectedly: ${(error as Error)?.message ?? error}`);
+      return new TokenRefusal('authentication failed');
+    });
+    if (result instanceof Auth) {
+      transport.remember(context, result);
+      return this.checkPolicies(context, transport, result);
+    }
+    if (!(context.getType() === 'http')) this.logger.debug(`Refused ${credentials.from}: ${result.message}`);
+    return transport.refuse(context, { status: result.kind === 'insufficient_scope' ? 403 : 401, message: result.message, token: result });
+  }
+
+  /** The transport of this call; undefined for a context no transport knows. @internal the access guards use it */
+  async transportFor(context: ExecutionContext): Promise<TransportAdapter | undefined> {
+    return this.transports.for(context);
+  }
+
+  private async checkPolicies(context: ExecutionContext, transport: TransportAdapter, auth: Auth): Promise<boolean> {
+    if (!this.enforcePolicies || this.reflector.getAllAndOverride<boolean | undefined>(SKIP_ACL_KEY, [context.getHandler(), context.getClass()])) return true;
+    const refusal = this.aclEnforcer.refusal(auth, transport.target(context), transport.callKey(context));
+    if (refusal) await transport.refuse(context, { status: 403, message: refusal });
+    return true;
+  }
+}
+
+/** A caller kept on a connection outlives its token: past `exp`, it is authenticated again (and refused). */
+function expired(auth: Auth): boolean {
+  const exp = auth.claims.exp;
+  return typeof exp === 'number' && Math.floor(Date.now() / 1000) >= exp;
+}

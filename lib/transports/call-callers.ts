@@ -1,0 +1,60 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { Auth } from '../auth/auth.js';
+
+/** A socket's caller, from the handshake on: sockets are objects of the WebSocket libraries, kept weakly. */
+const socketCallers = new WeakMap<object, Auth>();
+
+interface WithUser {
+  user?: unknown;
+}
+
+/**
+ * The object a call's caller is kept on: the HTTP request (`request.user`, as passport and Nest's
+ * docs have it); for GraphQL, the HTTP request behind the operation (Apollo's `context.req`,
+ * Mercurius' `context.reply.request`), or the request-like object a subscription's context
+ * carries; for WebSockets, none (the socket's caller is kept in a WeakMap).
+ */
+export function callHolder(context: ExecutionContext): WithUser | undefined {
+  switch (context.getType<string>()) {
+    case 'http':
+      return context.switchToHttp().getRequest<WithUser>();
+    case 'graphql':
+      return graphqlRequest(context.getArgByIndex(2));
+    default:
+      return undefined;
+  }
+}
+
+/** The request behind a GraphQL operation, in each driver's context. */
+export function graphqlRequest(graphqlContext: unknown): (WithUser & { headers?: Record<string, unknown> }) | undefined {
+  const context = graphqlContext as { req?: WithUser; reply?: { request?: WithUser } } | undefined;
+  return context?.req ?? context?.reply?.request;
+}
+
+/** The caller of a call, as MicrokubesAuthGuard left it (DI-free: `@CurrentAuth()` reads it). */
+export function callerOf(context: ExecutionContext): Auth | undefined {
+  if (context.getType<string>() === 'ws') return socketCaller(context.switchToWs().getClient<object>());
+  const user = callHolder(context)?.user;
+  return user instanceof Auth ? user : undefined;
+}
+
+export function rememberCaller(context: ExecutionContext, auth: Auth): void {
+  if (context.getType<string>() === 'ws') {
+    rememberSocketCaller(context.switchToWs().getClient<object>(), auth);
+    return;
+  }
+  const holder = callHolder(context);
+  if (holder) holder.user = auth;
+}
+
+/**
+ * The caller a socket was authenticated as at its handshake (or at its first guarded message): in
+ * a gateway's `handleConnection(client)`, where no guard runs, too.
+ */
+export function socketCaller(client: object): Auth | undefined {
+  return socketCallers.get(client);
+}
+
+export function rememberSocketCaller(client: object, auth: Auth): void {
+  socketCallers.set(client, auth);
+}

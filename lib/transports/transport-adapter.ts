@@ -1,0 +1,34 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { AccessTarget } from '../acl/access-target.js';
+import type { Auth } from '../auth/auth.js';
+import type { Credentials } from '../security/credentials.js';
+import type { TokenRefusal } from '../security/token-refusal.js';
+
+export type { AccessTarget, Credentials };
+
+/** Why a call is refused: 401 (no or bad credentials) or 403 (not allowed), in the platform's words. */
+export interface Refusal {
+  status: 401 | 403;
+  message: string;
+  /** The security chain's refusal, for HTTP's RFC 6750 challenge. */
+  token?: TokenRefusal;
+}
+
+/**
+ * One transport, as the guards see it: where a call's caller and credentials are, what it
+ * reaches, and how it is refused in that transport's own terms (an HTTP status, a GraphQL error,
+ * a WebSocket exception). The guards, the security chain and the policies know nothing else of it.
+ */
+export interface TransportAdapter {
+  /** The caller this call (or its connection) was authenticated as, if it was. */
+  caller(context: ExecutionContext): Auth | undefined;
+  remember(context: ExecutionContext, auth: Auth): void;
+  credentials(context: ExecutionContext): Credentials;
+  /** Whether the call passes without a caller (HTTP: public routes and ignored methods). */
+  passesUnauthenticated(context: ExecutionContext): boolean;
+  target(context: ExecutionContext): AccessTarget;
+  /** An object that stands for this one call, for work done once per call; undefined when none does. */
+  callKey(context: ExecutionContext): object | undefined;
+  /** Throws the transport's own error; HTTP may send a browser to the SAML IdP instead. */
+  refuse(context: ExecutionContext, refusal: Refusal): Promise<never>;
+}

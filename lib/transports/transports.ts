@@ -1,0 +1,40 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { HttpAdapterHost } from '@nestjs/core';
+import type { ResolvedSecurityOptions } from '../config/resolved-options.js';
+import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
+import { GraphqlTransport } from './graphql.transport.js';
+import { HttpTransport } from './http.transport.js';
+import type { TransportAdapter } from './transport-adapter.js';
+
+/**
+ * The transports the guards know, by Nest's context type. HTTP and GraphQL need nothing beyond
+ * Nest's core; WebSockets need @nestjs/websockets (for WsException), imported the first time a
+ * gateway's message is guarded. An unknown type (RPC, a custom one) has none: refused.
+ */
+export class Transports {
+  private readonly http: HttpTransport;
+  private readonly graphql = new GraphqlTransport();
+  private websocket?: Promise<TransportAdapter>;
+
+  constructor(
+    private readonly security: ResolvedSecurityOptions,
+    adapterHost: HttpAdapterHost,
+    saml: SamlServiceProvider | null,
+  ) {
+    this.http = new HttpTransport(security, adapterHost, saml);
+  }
+
+  async for(context: ExecutionContext): Promise<TransportAdapter | undefined> {
+    switch (context.getType<string>()) {
+      case 'http':
+        return this.http;
+      case 'graphql':
+        return this.graphql;
+      case 'ws':
+        this.websocket ??= import('./websocket.transport.js').then(({ WebSocketTransport }) => new WebSocketTransport(this.security));
+        return this.websocket;
+      default:
+        return undefined;
+    }
+  }
+}
