@@ -9,6 +9,9 @@ export default defineConfig({
     // The sample imports the package by name; tests run it against the sources.
     alias: {
       'microkubes-nestjs/testing': fileURLToPath(new URL('./lib/testing/index.ts', import.meta.url)),
+      'microkubes-nestjs/graphql': fileURLToPath(new URL('./lib/graphql/index.ts', import.meta.url)),
+      'microkubes-nestjs/socket.io': fileURLToPath(new URL('./lib/socket.io/index.ts', import.meta.url)),
+      'microkubes-nestjs/ws': fileURLToPath(new URL('./lib/ws/index.ts', import.meta.url)),
       'microkubes-nestjs': fileURLToPath(new URL('./lib/index.ts', import.meta.url)),
     },
   },

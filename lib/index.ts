@@ -22,6 +22,10 @@ export { KeyFileError, type KeyKind, type StoredKey } from './keys/key-file.js';
 
 export { MicrokubesAuthGuard } from './guards/microkubes-auth.guard.js';
 export { MicrokubesAuthenticator, type NamedStrategy } from './security/microkubes-authenticator.js';
+export { ConnectionAuthenticator } from './security/connection-authenticator.js';
+export { MAX_TOKEN_LENGTH, type UpgradeRequest } from './security/token-credentials.js';
+export type { Credentials } from './security/credentials.js';
+export type { Refusal } from './security/refusal.js';
 export type { VerifiedTokenCache } from './security/verified-token.cache.js';
 export type { TokenVerification } from './security/token-verification.js';
 export type { TokenExtractor } from './security/token-extractor.js';
@@ -45,6 +49,9 @@ export { UseRoles, USE_ROLES_KEY, type GrantRequirement } from './acl/use-roles.
 export { GrantsMatch, GRANTS_MATCH_KEY } from './acl/grants-match.decorator.js';
 export { AclGuard } from './guards/acl.guard.js';
 export { SkipAcl, SKIP_ACL_KEY } from './acl/skip-acl.decorator.js';
+export { AclAction, ACL_ACTION_KEY } from './acl/acl-action.decorator.js';
+export { socketCaller } from './transports/call-callers.js';
+export { GraphqlRefusal } from './transports/graphql.transport.js';
 export { AclPolicyEnforcer } from './acl/acl-policy.enforcer.js';
 export { AclPolicySet, actionOf, type AclDecision, type AclRequest, type CompiledPolicy } from './acl/acl-policy.js';
 export type { PolicyPattern } from './acl/policy-pattern.js';

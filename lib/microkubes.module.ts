@@ -23,6 +23,7 @@ import { buildSamlServiceProvider } from './saml/saml-service-provider.js';
 import { SamlRoutes } from './saml/saml.routes.js';
 import { MICROKUBES_MODULE_OPTIONS, MicrokubesConfigurableModule } from './microkubes.module-definition.js';
 import { MicrokubesAuthGuard } from './guards/microkubes-auth.guard.js';
+import { ConnectionAuthenticator } from './security/connection-authenticator.js';
 import { MicrokubesAuthenticator } from './security/microkubes-authenticator.js';
 import { buildSecurityChain } from './security/security-chain.js';
 
@@ -48,6 +49,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     },
     { provide: SAML_SERVICE_PROVIDER, inject: [MICROKUBES_OPTIONS, KeyStore], useFactory: buildSamlServiceProvider },
     { provide: MicrokubesAuthenticator, inject: [MICROKUBES_OPTIONS, KeyStore, SAML_SERVICE_PROVIDER], useFactory: buildSecurityChain },
+    ConnectionAuthenticator,
     SamlRoutes,
     SamlRegistrationService,
     MicrokubesAuthGuard,
@@ -82,7 +84,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     },
   ],
   exports: [
-    MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, MicrokubesAuthGuard, AclPolicyEnforcer, RolesGuard, AccessControlGuard,
+    MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, ConnectionAuthenticator, MicrokubesAuthGuard, AclPolicyEnforcer, RolesGuard, AccessControlGuard,
     AclGuard, KongRegistrationService, MICROKUBES_AUTH, SAML_SERVICE_PROVIDER, SamlRegistrationService,
     KeyStoreHealthIndicator, KongAdminHealthIndicator,
   ],

@@ -9,6 +9,7 @@ import { MICROKUBES_OPTIONS, SAML_SERVICE_PROVIDER } from '../microkubes.constan
 import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
 import { MicrokubesAuthenticator } from '../security/microkubes-authenticator.js';
 import { IS_PUBLIC_KEY } from '../security/public.decorator.js';
+import { refusalOf } from '../security/refusal.js';
 import { TokenRefusal } from '../security/token-refusal.js';
 import type { TransportAdapter } from '../transports/transport-adapter.js';
 import { Transports } from '../transports/transports.js';
@@ -29,6 +30,7 @@ export class MicrokubesAuthGuard implements CanActivate {
   private readonly transports: Transports;
   private readonly enforcePolicies: boolean;
   private readonly disabled: boolean;
+  private readonly inFlight = new WeakMap<object, Promise<Auth | TokenRefusal>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -60,17 +62,35 @@ export class MicrokubesAuthGuard implements CanActivate {
     if (known && !expired(known)) return this.checkPolicies(context, transport, known);
     if (this.disabled || transport.passesUnauthenticated(context)) return true;
 
-    const credentials = transport.credentials(context);
-    const result = await this.authenticator.authenticate(credentials, {}).catch((error: unknown) => {
-      this.logger.error(`Authentication failed unexpectedly: ${(error as Error)?.message ?? error}`);
-      return new TokenRefusal('authentication failed');
-    });
+    const result = await this.authenticate(context, transport);
     if (result instanceof Auth) {
       transport.remember(context, result);
       return this.checkPolicies(context, transport, result);
     }
-    if (!(context.getType() === 'http')) this.logger.debug(`Refused ${credentials.from}: ${result.message}`);
-    return transport.refuse(context, { status: result.kind === 'insufficient_scope' ? 403 : 401, message: result.message, token: result });
+    return transport.refuse(context, refusalOf(result));
+  }
+
+  /**
+   * The caller's authentication, shared by the calls on one holder: the 50 fields of a GraphQL
+   * operation run at once, and make one verification. Forgotten once settled, so that a socket
+   * whose caller expired is authenticated again.
+   */
+  private authenticate(context: ExecutionContext, transport: TransportAdapter): Promise<Auth | TokenRefusal> {
+    const holder = transport.holder(context);
+    const pending = holder && this.inFlight.get(holder);
+    if (pending) return pending;
+    const credentials = transport.credentials(context);
+    const verified = credentials instanceof TokenRefusal ? Promise.resolve(credentials) : this.authenticator.verify(credentials);
+    const result = verified.then((result) => {
+      if (holder) this.inFlight.delete(holder);
+      // HTTP logs its refusals itself, with the route.
+      if (!(result instanceof Auth) && context.getType() !== 'http') {
+        this.logger.debug(`Refused ${credentials instanceof TokenRefusal ? context.getType() : credentials.from}: ${result.message}`);
+      }
+      return result;
+    });
+    if (holder) this.inFlight.set(holder, result);
+    return result;
   }
 
   /** The transport of this call; undefined for a context no transport knows. @internal the access guards use it */

@@ -1,10 +1,14 @@
+import { Logger } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import type { IncomingHttpHeaders } from 'node:http';
 import passport, { type Strategy } from 'passport';
 import { Auth } from '../auth/auth.js';
+import type { Credentials } from './credentials.js';
 import { mostTelling, TokenRefusal } from './token-refusal.js';
 import type { TokenVerification } from './token-verification.js';
 import type { VerifiedTokenCache } from './verified-token.cache.js';
+
+const logger = new Logger('MicrokubesAuthGuard');
 
 /**
  * A strategy with the name it is registered under (`microkubes-jwt`, `microkubes-oauth2`,
@@ -41,6 +45,17 @@ export class MicrokubesAuthenticator {
     if (others.length > 0 && others.every((strategy) => strategy.check)) {
       this.directChecks = others.map((strategy) => strategy.check!.bind(strategy));
     }
+  }
+
+  /**
+   * The caller the credentials stand for, or why not; never rejects: a strategy that fails
+   * unexpectedly (a JWKS endpoint down) is logged and refused, as "authentication failed".
+   */
+  verify(credentials: Credentials): Promise<Auth | TokenRefusal> {
+    return this.authenticate(credentials, {}).catch((error: unknown) => {
+      logger.error(`Authentication failed unexpectedly: ${(error as Error)?.message ?? error}`);
+      return new TokenRefusal('authentication failed');
+    });
   }
 
   async authenticate(request: { headers: IncomingHttpHeaders }, response: object): Promise<Auth | TokenRefusal> {

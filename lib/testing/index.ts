@@ -1,5 +1,5 @@
 // microkubes-nestjs/testing: the testing kit. Nothing here is reachable from the main entry point.
-export { MicrokubesTestingKit, TEST_USER, type TestCaller, type TestingNetwork } from './microkubes-testing-kit.js';
+export { MicrokubesTestingKit, TEST_USER, type RefusedToken, type TestCaller, type TestingNetwork } from './microkubes-testing-kit.js';
 export { platformKeys, platformKeysDir, rsaKeyPair, samlKeyPair, type PlatformKeys, type PlatformKeysDir, type RsaKeyPair, type SamlKeyPair } from './platform-keys.js';
 export { selfSignedCertificate } from './self-signed-certificate.js';
 export {

@@ -6,7 +6,7 @@ import { MicrokubesModule } from '../microkubes.module.js';
 import { SAML_SERVICE_PROVIDER } from '../microkubes.constants.js';
 import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
 import { platformKeys, platformKeysDir, type PlatformKeys, type PlatformKeysDir } from './platform-keys.js';
-import { authServerToken, badTokens, jwtIssuerToken, systemToken, type OAuth2Grant, type PlatformUser } from './platform-tokens.js';
+import { authServerToken, badTokens, jwtIssuerToken, signClaims, systemToken, type OAuth2Grant, type PlatformUser } from './platform-tokens.js';
 import { TestIdentityProvider } from './saml-identity-provider.js';
 
 /** A caller for a kit's tokens: the platform's user fields, every one optional, plus its scopes and any claim. */
@@ -15,6 +15,12 @@ export interface TestCaller extends Partial<PlatformUser> {
   scopes?: string;
   /** Claims laid over the issuer's, e.g. `{ exp: 1 }` or `{ email: 'a@b.c' }`. */
   claims?: Record<string, unknown>;
+}
+
+/** A token a service must refuse, and what is wrong with it. */
+export interface RefusedToken {
+  name: string;
+  token: string;
 }
 
 /** The caller of a kit's tokens when a test names none. */
@@ -111,6 +117,44 @@ export class MicrokubesTestingKit {
   /** An authorization-server access token (RS256, 30 days, `sub` the client id). */
   oauth2Token(grant: Partial<OAuth2Grant> = {}, claims: Record<string, unknown> = {}): string {
     return authServerToken(this.keys.authServer.privateKey, { clientId: 'test-client', ...TEST_USER, ...grant }, claims);
+  }
+
+  /** `{ authorization: 'Bearer <token>' }`: graphql-ws' `connectionParams` (`createClient({ url, connectionParams })`). */
+  connectionParams(caller: TestCaller = {}): { authorization: string } {
+    return { authorization: this.authorization(caller) };
+  }
+
+  /** `{ token }`: socket.io's handshake `auth` (`io(url, { auth: kit.socketAuth() })`). */
+  socketAuth(caller: TestCaller = {}): { token: string } {
+    return { token: this.token(caller) };
+  }
+
+  /** A sign-in token that expires `seconds` from now: to see a connection closed at its `exp`. */
+  expiringToken(seconds: number, caller: TestCaller = {}): string {
+    const now = Math.floor(Date.now() / 1000);
+    return this.token({ ...caller, claims: { iat: now, exp: now + seconds, ...caller.claims } });
+  }
+
+  /**
+   * Tokens a service must refuse (expired, not yet valid, tampered, unsigned, signed by an unknown
+   * key or by another key than its `kid` names, HMAC with the public key as secret, malformed),
+   * each otherwise a sign-in token of `caller`: to run a resolver or a gateway through all of them.
+   */
+  refusedTokens(caller: TestCaller = {}): RefusedToken[] {
+    const valid = this.token(caller);
+    const [header, payload] = valid.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
+    return [
+      { name: 'expired', token: this.expiredToken(caller) },
+      { name: 'not yet valid', token: this.notYetValidToken(caller) },
+      { name: 'tampered', token: this.tamperedToken(caller) },
+      { name: 'unsigned (alg none)', token: this.unsignedToken(caller) },
+      { name: 'signed by an unknown key', token: this.foreignToken(caller) },
+      { name: 'signed by another key than its kid names', token: signClaims(this.keys.default.privateKey, claims, { algorithm: 'RS512', keyid: 'system' }) },
+      { name: 'HS256 with the public key as secret', token: signClaims(this.keys.default.publicPem, claims, { algorithm: 'HS256' }) },
+      { name: 'malformed: two segments', token: `${header}.${payload}` },
+      { name: 'malformed: not base64url', token: '!!!.@@@.###' },
+    ];
   }
 
   /** Tokens a service must refuse, each otherwise a sign-in token of `caller`. */

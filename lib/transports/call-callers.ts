@@ -25,6 +25,11 @@ export function callHolder(context: ExecutionContext): WithUser | undefined {
   }
 }
 
+/** The object a call's caller is kept on, whichever the transport: its request, or its socket. */
+export function callerHolder(context: ExecutionContext): object | undefined {
+  return context.getType<string>() === 'ws' ? context.switchToWs().getClient<object>() : callHolder(context);
+}
+
 /** The request behind a GraphQL operation, in each driver's context. */
 export function graphqlRequest(graphqlContext: unknown): (WithUser & { headers?: Record<string, unknown> }) | undefined {
   const context = graphqlContext as { req?: WithUser; reply?: { request?: WithUser } } | undefined;

@@ -2,7 +2,7 @@ import { IntrinsicException, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ACL_ACTION_KEY } from '../acl/acl-action.decorator.js';
 import type { Auth } from '../auth/auth.js';
-import { callerOf, graphqlRequest, rememberCaller } from './call-callers.js';
+import { callerHolder, callerOf, graphqlRequest, rememberCaller } from './call-callers.js';
 import type { AccessTarget, Credentials, Refusal, TransportAdapter } from './transport-adapter.js';
 
 /** What of graphql-js's GraphQLResolveInfo a guard reads. */
@@ -49,6 +49,10 @@ export class GraphqlTransport implements TransportAdapter {
 
   remember(context: ExecutionContext, auth: Auth): void {
     rememberCaller(context, auth);
+  }
+
+  holder(context: ExecutionContext): object | undefined {
+    return callerHolder(context);
   }
 
   credentials(context: ExecutionContext): Credentials {

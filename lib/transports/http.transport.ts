@@ -8,11 +8,10 @@ import type { ResolvedSecurityOptions } from '../config/resolved-options.js';
 import { routedPath } from '../http/routed-path.js';
 import { SamlLoginRedirect } from '../saml/saml-login-redirect.js';
 import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
-import { quote } from '../security/challenge-quote.js';
+import { bearerChallenge } from '../security/bearer-challenge.js';
 import { pathOf } from '../security/request-path.js';
 import { SecurityException } from '../security/security.exception.js';
-import type { TokenRefusal } from '../security/token-refusal.js';
-import { callerOf, rememberCaller } from './call-callers.js';
+import { callerHolder, callerOf, rememberCaller } from './call-callers.js';
 import type { AccessTarget, Credentials, Refusal, TransportAdapter } from './transport-adapter.js';
 
 interface HttpRequest {
@@ -34,7 +33,6 @@ interface HttpRequest {
  */
 export class HttpTransport implements TransportAdapter {
   private readonly logger = new Logger('MicrokubesAuthGuard');
-  private readonly challengeScheme: string;
   /** Headers that carry a token: a request with one is an API call, never sent to the IdP. */
   private readonly tokenHeaders: readonly string[];
 
@@ -44,7 +42,6 @@ export class HttpTransport implements TransportAdapter {
     private readonly saml: SamlServiceProvider | null,
   ) {
     this.tokenHeaders = [...new Set([security.jwt?.header, security.oauth2?.header, 'authorization'].filter((h): h is string => !!h))];
-    this.challengeScheme = security.jwt?.scheme ?? security.oauth2?.scheme ?? 'Bearer';
   }
 
   caller(context: ExecutionContext): Auth | undefined {
@@ -53,6 +50,10 @@ export class HttpTransport implements TransportAdapter {
 
   remember(context: ExecutionContext, auth: Auth): void {
     rememberCaller(context, auth);
+  }
+
+  holder(context: ExecutionContext): object | undefined {
+    return callerHolder(context);
   }
 
   credentials(context: ExecutionContext): Credentials {
@@ -87,7 +88,7 @@ export class HttpTransport implements TransportAdapter {
         await this.redirectToIdp(this.saml, request, http.getResponse<ServerResponse>());
       }
       this.logger.debug(`Refused ${request.method} ${pathOf(request)}: ${refusal.message}`);
-      this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'WWW-Authenticate', this.challenge(refusal.token));
+      this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'WWW-Authenticate', bearerChallenge(this.security, refusal.token));
     }
     throw new SecurityException(refusal.status, refusal.message);
   }
@@ -114,17 +115,6 @@ export class HttpTransport implements TransportAdapter {
     // After any cookie the app set on this response already.
     if (login.cookie) response.appendHeader('Set-Cookie', login.cookie);
     throw new SamlLoginRedirect();
-  }
-
-  /** RFC 6750: an error code only when a token was presented. */
-  private challenge(refusal: Pick<TokenRefusal, 'kind' | 'message' | 'scopes'>): string {
-    const parts = [`${this.challengeScheme} realm="${quote(this.security.realm)}"`];
-    if (refusal.kind === 'invalid' || refusal.kind === 'insufficient_scope') {
-      parts.push(`error="${refusal.kind === 'invalid' ? 'invalid_token' : 'insufficient_scope'}"`);
-      parts.push(`error_description="${quote(refusal.message)}"`);
-    }
-    if (refusal.kind === 'insufficient_scope') parts.push(`scope="${quote(refusal.scopes.join(' '))}"`);
-    return parts.join(', ');
   }
 }
 

@@ -1,43 +1,41 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { ResolvedSecurityOptions } from '../config/resolved-options.js';
-import type { Credentials } from './transport-adapter.js';
+import type { Credentials } from '../security/credentials.js';
+import { tokenCredentials, upgradeCredentials, type UpgradeRequest } from '../security/token-credentials.js';
+import { TokenRefusal } from '../security/token-refusal.js';
 
-/** The upgrade request's headers of a `ws` socket, kept by MicrokubesWsAdapter (ws keeps no request). */
-const upgradeHeaders = new WeakMap<object, IncomingHttpHeaders>();
-
-export function rememberUpgradeHeaders(client: object, headers: IncomingHttpHeaders): void {
-  upgradeHeaders.set(client, headers);
-}
-
-interface SocketIoClient {
-  handshake?: { headers?: IncomingHttpHeaders; auth?: Record<string, unknown> };
-}
-
-/**
- * A token given outside a header (socket.io's `auth.token`, graphql-ws' `connectionParams`), as
- * the headers the token strategies read: in each strategy's header, with its scheme unless the
- * token carries one. A token in a URL's query string is never taken (proxies and Kong log URLs).
- */
-export function tokenHeaders(security: ResolvedSecurityOptions, token: string): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = {};
-  for (const strategy of [security.jwt, security.oauth2]) {
-    if (!strategy) continue;
-    const hasScheme = strategy.scheme !== null && token.toLowerCase().startsWith(`${strategy.scheme.toLowerCase()} `);
-    headers[strategy.header] = strategy.scheme === null || hasScheme ? token : `${strategy.scheme} ${token}`;
-  }
-  return headers;
+/** What of a socket.io socket its credentials are read from. */
+export interface SocketIoHandshake {
+  nsp?: { name?: string };
+  handshake?: { auth?: Record<string, unknown> };
+  /** The engine.io connection's first HTTP request, with its raw headers. */
+  request?: UpgradeRequest;
 }
 
 /**
- * A socket's credentials: socket.io's handshake (`auth.token` first, else its `Authorization`
- * header; its cookies, for a SAML session), or a `ws` socket's upgrade request.
+ * A socket.io socket's credentials: its handshake's `auth.token`, or the token header of its HTTP
+ * request. Both at once is ambiguous, refused; a token in the query string is never taken (URLs
+ * are logged by every proxy and by Kong), nor is a cookie (see upgradeCredentials).
  */
-export function socketCredentials(client: object, security: ResolvedSecurityOptions): Credentials {
-  const handshake = (client as SocketIoClient).handshake;
-  if (handshake) {
-    const token = handshake.auth?.token;
-    const headers = { ...(handshake.headers ?? {}), ...(typeof token === 'string' && token !== '' ? tokenHeaders(security, token) : {}) };
-    return { headers, from: 'socket.io handshake' };
+export function socketIoCredentials(security: ResolvedSecurityOptions, socket: SocketIoHandshake): Credentials | TokenRefusal {
+  const from = `socket.io handshake ${socket.nsp?.name ?? '/'}`;
+  const fromHeaders = upgradeCredentials(security, socket.request ?? { headers: {} }, from);
+  const auth = socket.handshake?.auth;
+  if (!auth || !Object.hasOwn(auth, 'token') || auth.token === undefined) return fromHeaders;
+  if (fromHeaders instanceof TokenRefusal || Object.keys(fromHeaders.headers).length > 0) {
+    return new TokenRefusal('ambiguous credentials: both auth.token and a token header');
   }
-  return { headers: upgradeHeaders.get(client) ?? {}, from: 'ws upgrade' };
+  return tokenCredentials(security, auth.token, from);
+}
+
+/** A `ws` socket's credentials, taken from its upgrade request by MicrokubesWsAdapter (ws keeps no request). */
+const wsCredentials = new WeakMap<object, Credentials | TokenRefusal>();
+
+export function rememberWsCredentials(socket: object, credentials: Credentials | TokenRefusal): void {
+  wsCredentials.set(socket, credentials);
+}
+
+/** What a gateway's client presented at its connection; nothing when no Microkubes adapter saw it. */
+export function socketCredentials(security: ResolvedSecurityOptions, client: object): Credentials | TokenRefusal {
+  if ('handshake' in client) return socketIoCredentials(security, client as SocketIoHandshake);
+  return wsCredentials.get(client) ?? { headers: {}, from: 'ws connection (not seen by MicrokubesWsAdapter)' };
 }

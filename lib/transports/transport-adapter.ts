@@ -2,17 +2,10 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { AccessTarget } from '../acl/access-target.js';
 import type { Auth } from '../auth/auth.js';
 import type { Credentials } from '../security/credentials.js';
+import type { Refusal } from '../security/refusal.js';
 import type { TokenRefusal } from '../security/token-refusal.js';
 
-export type { AccessTarget, Credentials };
-
-/** Why a call is refused: 401 (no or bad credentials) or 403 (not allowed), in the platform's words. */
-export interface Refusal {
-  status: 401 | 403;
-  message: string;
-  /** The security chain's refusal, for HTTP's RFC 6750 challenge. */
-  token?: TokenRefusal;
-}
+export type { AccessTarget, Credentials, Refusal };
 
 /**
  * One transport, as the guards see it: where a call's caller and credentials are, what it
@@ -23,7 +16,13 @@ export interface TransportAdapter {
   /** The caller this call (or its connection) was authenticated as, if it was. */
   caller(context: ExecutionContext): Auth | undefined;
   remember(context: ExecutionContext, auth: Auth): void;
-  credentials(context: ExecutionContext): Credentials;
+  /**
+   * The object the caller is kept on (the HTTP request, the request behind a GraphQL operation,
+   * the socket): calls on one holder share one authentication, even when they run at once.
+   */
+  holder(context: ExecutionContext): object | undefined;
+  /** What the caller presents; a refusal when what it presents is malformed or ambiguous. */
+  credentials(context: ExecutionContext): Credentials | TokenRefusal;
   /** Whether the call passes without a caller (HTTP: public routes and ignored methods). */
   passesUnauthenticated(context: ExecutionContext): boolean;
   target(context: ExecutionContext): AccessTarget;

@@ -1,10 +1,11 @@
-import type { ExecutionContext } from '@nestjs/common';
+import { Logger, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { WsException } from '@nestjs/websockets';
 import { ACL_ACTION_KEY } from '../acl/acl-action.decorator.js';
 import type { Auth } from '../auth/auth.js';
 import type { ResolvedSecurityOptions } from '../config/resolved-options.js';
-import { callerOf, rememberCaller } from './call-callers.js';
+import type { TokenRefusal } from '../security/token-refusal.js';
+import { callerHolder, callerOf, rememberCaller, socketCaller } from './call-callers.js';
 import { registerRefusalError } from './refusal-errors.js';
 import { socketCredentials } from './socket-credentials.js';
 import type { AccessTarget, Credentials, Refusal, TransportAdapter } from './transport-adapter.js';
@@ -13,11 +14,13 @@ import type { AccessTarget, Credentials, Refusal, TransportAdapter } from './tra
  * WebSocket gateways (@nestjs/websockets, socket.io or ws): the caller kept on the socket from its
  * handshake on (MicrokubesIoAdapter and MicrokubesWsAdapter authenticate it there; without them the
  * first guarded message does), and a refused message answered with the transport's `exception`
- * event, `{ code, message }`, the connection left open. Policies judge `ws:<message>` as
+ * event, `{ status: 'error', code, message }`, the connection left open. Policies judge `ws:<message>` as
  * `api:read` unless `@AclAction()` says otherwise. Loaded only when an app has a gateway.
  */
 export class WebSocketTransport implements TransportAdapter {
   private readonly reflector = new Reflector();
+  private readonly logger = new Logger('MicrokubesAuthGuard');
+  private warned = false;
 
   constructor(private readonly security: ResolvedSecurityOptions) {}
 
@@ -29,8 +32,21 @@ export class WebSocketTransport implements TransportAdapter {
     rememberCaller(context, auth);
   }
 
-  credentials(context: ExecutionContext): Credentials {
-    return socketCredentials(context.switchToWs().getClient<object>(), this.security);
+  holder(context: ExecutionContext): object | undefined {
+    return callerHolder(context);
+  }
+
+  credentials(context: ExecutionContext): Credentials | TokenRefusal {
+    const client = context.switchToWs().getClient<object>();
+    if (!this.warned && !socketCaller(client)) {
+      this.warned = true;
+      this.logger.warn(
+        'A WebSocket client reached a guarded message without having been authenticated at its connection: ' +
+          'use MicrokubesIoAdapter (microkubes-nestjs/socket.io) or MicrokubesWsAdapter (microkubes-nestjs/ws), ' +
+          'so that connections without valid credentials are refused before any handler runs',
+      );
+    }
+    return socketCredentials(this.security, client);
   }
 
   passesUnauthenticated(): boolean {
@@ -57,9 +73,12 @@ export class WebSocketTransport implements TransportAdapter {
   }
 }
 
-/** A refusal as a gateway's client receives it: an `exception` event with `{ code, message }`. */
+/**
+ * A refusal as a gateway's client receives it: an `exception` event (socket.io) or message
+ * (`{ event: 'exception', data }` over ws) with `{ status: 'error', code, message }`.
+ */
 function wsRefusal(refusal: Refusal): WsException {
-  return new WsException({ code: refusal.status, message: refusal.message });
+  return new WsException({ status: 'error', code: refusal.status, message: refusal.message });
 }
 
 registerRefusalError('ws', wsRefusal);

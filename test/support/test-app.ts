@@ -29,7 +29,7 @@ export async function startApp(
   platform: HttpPlatform,
   metadata: ModuleMetadata,
   port = 0,
-  options: { bodyParser?: boolean; globalPrefix?: string } = {},
+  options: { bodyParser?: boolean; globalPrefix?: string; setup?: (app: INestApplication) => void } = {},
 ): Promise<RunningApp> {
   const logger = new RecordingLogger();
   const moduleRef = await Test.createTestingModule(metadata).setLogger(logger).compile();
@@ -37,6 +37,7 @@ export async function startApp(
   const app: INestApplication =
     platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(), appOptions) : moduleRef.createNestApplication(appOptions);
   if (options.globalPrefix) app.setGlobalPrefix(options.globalPrefix);
+  options.setup?.(app);
   app.useLogger(logger);
   await app.listen(port, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -1,0 +1,71 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
+import { Auth } from '../auth/auth.js';
+import { ConnectionAuthenticator } from '../security/connection-authenticator.js';
+import { rememberSocketCaller } from '../transports/call-callers.js';
+import { socketIoCredentials } from '../transports/socket-credentials.js';
+import { connectionAuthenticatorOf } from '../transports/connection-authenticator-of.js';
+
+/** What a socket.io client's `connect_error` carries as `err.data`, and the `exception` event at expiry. */
+export interface SocketIoRefusal {
+  status: 'error';
+  code: 401 | 403;
+  message: string;
+}
+
+/**
+ * socket.io's adapter with the module's security at the handshake: every namespace of the app's
+ * gateways authenticates a connecting socket once, from its `auth.token` (or its `Authorization`
+ * header), before any handler (`handleConnection` included) runs. A refused socket gets a
+ * `connect_error` whose `data` is `{ status: 'error', code: 401, message }`; an accepted one keeps
+ * its caller for `@CurrentAuth()` and the guards, and is told `exception` and disconnected when
+ * its token expires.
+ *
+ * ```ts
+ * const app = await NestFactory.create(AppModule);
+ * app.useWebSocketAdapter(new MicrokubesIoAdapter(app));
+ * ```
+ */
+export class MicrokubesIoAdapter extends IoAdapter {
+  private readonly connections: ConnectionAuthenticator;
+  private readonly secured = new WeakSet<object>();
+
+  constructor(app: INestApplicationContext) {
+    super(app);
+    this.connections = connectionAuthenticatorOf(app, 'MicrokubesIoAdapter');
+  }
+
+  override create(port: number, options?: ServerOptions & { namespace?: string; server?: Server }): Server | Namespace {
+    const server = super.create(port, options);
+    // Gateways of one namespace share it: its middleware is added once.
+    if (!this.secured.has(server)) {
+      this.secured.add(server);
+      server.use((socket, next) => {
+        this.handshake(socket).then(next, next);
+      });
+    }
+    return server;
+  }
+
+  private async handshake(socket: Socket): Promise<Error | undefined> {
+    const credentials = socketIoCredentials(this.connections.security, socket);
+    const result = await this.connections.authenticate(credentials, `socket.io handshake ${socket.nsp.name}`);
+    if (result === null) return undefined;
+    if (!(result instanceof Auth)) return refusedHandshake({ status: 'error', code: result.status, message: result.message });
+    rememberSocketCaller(socket, result);
+    const cancel = this.connections.untilExpiry(result, () => {
+      socket.emit('exception', { status: 'error', code: 401, message: 'token expired' } satisfies SocketIoRefusal);
+      socket.disconnect();
+    });
+    socket.once('disconnect', cancel);
+    return undefined;
+  }
+}
+
+/** socket.io hands a middleware's error to the client as `connect_error`: its message and its `data`. */
+function refusedHandshake(refusal: SocketIoRefusal): Error {
+  const error = new Error(refusal.message) as Error & { data: SocketIoRefusal };
+  error.data = refusal;
+  return error;
+}

@@ -1,0 +1,101 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { Auth } from '../auth/auth.js';
+import { bearerChallenge } from '../security/bearer-challenge.js';
+import type { ConnectionAuthenticator } from '../security/connection-authenticator.js';
+import type { Credentials } from '../security/credentials.js';
+import type { Refusal } from '../security/refusal.js';
+import type { TokenRefusal } from '../security/token-refusal.js';
+import { rememberSocketCaller } from '../transports/call-callers.js';
+import { connectionAuthenticatorOf } from '../transports/connection-authenticator-of.js';
+import { rememberWsCredentials } from '../transports/socket-credentials.js';
+
+/** WebSocket close codes for a connection ended by the module: as graphql-ws has them, HTTP's status plus 4000. */
+export const WS_CLOSE_UNAUTHORIZED = 4401;
+export const WS_CLOSE_FORBIDDEN = 4403;
+
+type VerifyClient = (info: { req: IncomingMessage }, callback: (verified: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => void;
+type WsAdapterOptions = ConstructorParameters<typeof WsAdapter>[1];
+
+interface Verified {
+  credentials: Credentials | TokenRefusal;
+  auth: Auth | null;
+}
+
+/**
+ * The `ws` adapter with the module's security at the upgrade: a connection is authenticated once,
+ * from the token header of its upgrade request (`Authorization: Bearer <jwt>`), and one without
+ * valid credentials is answered `401` (`403` for missing scopes) with an RFC 6750 challenge and a
+ * `{ code, message }` body: no socket is opened and no handler runs. An accepted socket keeps its
+ * caller for `@CurrentAuth()` and the guards, and is closed with 4401 when its token expires.
+ *
+ * ```ts
+ * const app = await NestFactory.create(AppModule);
+ * app.useWebSocketAdapter(new MicrokubesWsAdapter(app));
+ * ```
+ */
+export class MicrokubesWsAdapter extends WsAdapter {
+  private readonly connections: ConnectionAuthenticator;
+  private readonly tracked = new WeakSet<object>();
+  private readonly verified = new WeakMap<IncomingMessage, Verified>();
+
+  constructor(app: INestApplicationContext, options?: WsAdapterOptions) {
+    super(app, options);
+    this.connections = connectionAuthenticatorOf(app, 'MicrokubesWsAdapter');
+  }
+
+  override create(port: number, options: Record<string, unknown> & { namespace?: string; server?: unknown; path?: string } = {}): WebSocketServer {
+    const from = `ws upgrade ${options.path ?? '/'}`;
+    const theirs = options.verifyClient as VerifyClient | undefined;
+    const verifyClient: VerifyClient = (info, callback) => {
+      void this.verify(info.req, from).then((refusal) => {
+        if (refusal) return callback(false, refusal.status, JSON.stringify({ code: refusal.status, message: refusal.message }), this.refusalHeaders(refusal));
+        if (theirs) return theirs(info, callback);
+        callback(true);
+      });
+    };
+    const server = super.create(port, { ...options, verifyClient }) as WebSocketServer;
+    if (!this.tracked.has(server)) {
+      this.tracked.add(server);
+      // Before Nest's own listener (added after create): the caller is kept before any handler.
+      server.on('connection', (socket: WebSocket, request: IncomingMessage) => this.opened(socket, request, from));
+    }
+    return server;
+  }
+
+  /** Authenticates an upgrade request; undefined when it may go on. */
+  private async verify(request: IncomingMessage, from: string): Promise<Refusal | undefined> {
+    const credentials = this.connections.upgradeCredentials(request, from);
+    const result = await this.connections.authenticate(credentials, from);
+    if (result !== null && !(result instanceof Auth)) return result;
+    this.verified.set(request, { credentials, auth: result });
+    return undefined;
+  }
+
+  private opened(socket: WebSocket, request: IncomingMessage, from: string): void {
+    const verified = this.verified.get(request);
+    if (!verified) {
+      // A server handed in by the app (`server` option) has no verifyClient of ours: authenticated
+      // now, and closed if refused; until then, a guarded message authenticates on its own.
+      rememberWsCredentials(socket, this.connections.upgradeCredentials(request, from));
+      void this.verify(request, from).then((refusal) => {
+        if (refusal) socket.close(refusal.status === 403 ? WS_CLOSE_FORBIDDEN : WS_CLOSE_UNAUTHORIZED, refusal.message.slice(0, 120));
+        else this.opened(socket, request, from);
+      });
+      return;
+    }
+    rememberWsCredentials(socket, verified.credentials);
+    if (!verified.auth) return;
+    rememberSocketCaller(socket, verified.auth);
+    const cancel = this.connections.untilExpiry(verified.auth, () => socket.close(WS_CLOSE_UNAUTHORIZED, 'token expired'));
+    socket.once('close', cancel);
+  }
+
+  private refusalHeaders(refusal: Refusal): Record<string, string> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (refusal.token) headers['WWW-Authenticate'] = bearerChallenge(this.connections.security, refusal.token);
+    return headers;
+  }
+}
