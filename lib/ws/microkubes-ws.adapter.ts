@@ -46,21 +46,24 @@ export class MicrokubesWsAdapter extends WsAdapter {
     this.connections = connectionAuthenticatorOf(app, 'MicrokubesWsAdapter');
   }
 
-  override create(port: number, options: Record<string, unknown> & { namespace?: string; server?: unknown; path?: string } = {}): WebSocketServer {
+  // Typed as WsAdapter's own (any), so that the declarations need no @types/ws.
+  override create(port: number, options: Record<string, unknown> & { namespace?: string; server?: unknown; path?: string } = {}): ReturnType<WsAdapter['create']> {
     const from = `ws upgrade ${options.path ?? '/'}`;
     const theirs = options.verifyClient as VerifyClient | undefined;
     const verifyClient: VerifyClient = (info, callback) => {
       void this.verify(info.req, from).then((refusal) => {
         if (refusal) return callback(false, refusal.status, JSON.stringify({ code: refusal.status, message: refusal.message }), this.refusalHeaders(refusal));
-        if (theirs) return theirs(info, callback);
-        callback(true);
+        if (!theirs) return callback(true);
+        // The app's own verifyClient, after ours: ws' async form, or its sync one.
+        if (theirs.length >= 2) return theirs(info, callback);
+        callback(Boolean((theirs as unknown as (info: { req: IncomingMessage }) => boolean)(info)));
       });
     };
     const server = super.create(port, { ...options, verifyClient }) as WebSocketServer;
     if (!this.tracked.has(server)) {
       this.tracked.add(server);
       // Before Nest's own listener (added after create): the caller is kept before any handler.
-      server.on('connection', (socket: WebSocket, request: IncomingMessage) => this.opened(socket, request, from));
+      server.on('connection', (socket: WebSocket, request: IncomingMessage) => this.opened(socket, request));
     }
     return server;
   }
@@ -74,16 +77,12 @@ export class MicrokubesWsAdapter extends WsAdapter {
     return undefined;
   }
 
-  private opened(socket: WebSocket, request: IncomingMessage, from: string): void {
+  private opened(socket: WebSocket, request: IncomingMessage): void {
     const verified = this.verified.get(request);
     if (!verified) {
-      // A server handed in by the app (`server` option) has no verifyClient of ours: authenticated
-      // now, and closed if refused; until then, a guarded message authenticates on its own.
-      rememberWsCredentials(socket, this.connections.upgradeCredentials(request, from));
-      void this.verify(request, from).then((refusal) => {
-        if (refusal) socket.close(refusal.status === 403 ? WS_CLOSE_FORBIDDEN : WS_CLOSE_UNAUTHORIZED, refusal.message.slice(0, 120));
-        else this.opened(socket, request, from);
-      });
+      // A server handed in by the app (a gateway's `server` option) has no verifyClient of ours:
+      // its connections were never authenticated, and are closed (fail closed).
+      socket.close(WS_CLOSE_UNAUTHORIZED, 'connection not authenticated at its upgrade');
       return;
     }
     rememberWsCredentials(socket, verified.credentials);

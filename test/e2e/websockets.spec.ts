@@ -1,10 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connect as netConnect } from 'node:net';
+import WebSocket from 'ws';
 import type { MicrokubesModuleOptions } from '../../lib/index.js';
 import { MicrokubesIoAdapter } from '../../lib/socket.io/index.js';
 import { MicrokubesTestingKit } from '../../lib/testing/index.js';
 import { MicrokubesWsAdapter } from '../../lib/ws/index.js';
-import { ChatGateway, connectionsSeen } from '../support/gateways.js';
+import { ChatGateway, CheckedGateway, connectionsSeen } from '../support/gateways.js';
 import { HelloController } from '../support/hello.controller.js';
 import { connectSocket, type SocketKind, type TestSocket } from '../support/socket-clients.js';
 import { getJson, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
@@ -109,6 +111,37 @@ describe.each(SETUPS)('$kind gateways behind the module ($platform)', ({ kind, p
     });
   }
 
+  if (kind === 'ws') {
+    it('refuses an upgrade request built on a raw socket with two Authorization headers, or with absolute and dot-segment targets without a token', async () => {
+      const upgrade = (target: string, headerLines: string[]) =>
+        new Promise<string>((resolve, reject) => {
+          const { hostname, port } = new URL(running.url);
+          const socket = netConnect(Number(port), hostname, () =>
+            socket.write(
+              [`GET ${target} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', `Sec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}`, ...headerLines, '', ''].join('\r\n'),
+            ),
+          );
+          let response = '';
+          socket.on('data', (chunk) => {
+            response += chunk.toString();
+            if (response.includes('\r\n\r\n')) socket.destroy();
+          });
+          socket.on('close', () => resolve(response));
+          socket.on('error', reject);
+        });
+      const good = kit.authorization({ userId: 'good' });
+      const evil = kit.authorization({ userId: 'evil', roles: ['admin'] });
+      const twice = await upgrade('/', [`Authorization: ${good}`, `Authorization: ${evil}`]);
+      expect(twice).toMatch(/^HTTP\/1\.1 401 /);
+      expect(twice).toContain('ambiguous credentials: 2 authorization headers');
+      const opened = await upgrade('/', [`Authorization: ${good}`]);
+      expect(opened).toMatch(/^HTTP\/1\.1 101 /);
+      for (const target of [`http://${new URL(running.url).host}/`, '/./', '/x/../']) {
+        expect(await upgrade(target, []), target).not.toMatch(/^HTTP\/1\.1 101 /);
+      }
+    });
+  }
+
   it('checks roles, grants and policies per message: the refused message gets the error event, the connection stays', async () => {
     const socket = connect(withToken(kit.token()));
     expect(await socket.opened).toEqual({ open: true });
@@ -191,4 +224,67 @@ describe.each(['socket.io', 'ws'] as const)('1,000 %s sockets of 50 users at onc
       for (const { socket } of sockets) socket.close();
     }
   }, 60_000);
+});
+
+describe('socket.io gateways without MicrokubesIoAdapter', () => {
+  const kit = MicrokubesTestingKit.create();
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    running = await startApp('express', { imports: [kit.module()], providers: [ChatGateway] });
+  });
+  afterAll(async () => {
+    await running?.close();
+    kit.remove();
+  });
+
+  it('authenticate each socket at its first guarded message, refuse one without a token, and say to use the adapter', async () => {
+    connectionsSeen.length = 0;
+    const signedIn = connectSocket('socket.io', running.url, { auth: kit.socketAuth({ userId: 'late' }) });
+    const anonymous = connectSocket('socket.io', running.url);
+    try {
+      expect(await signedIn.opened).toEqual({ open: true });
+      expect(await anonymous.opened).toEqual({ open: true });
+      signedIn.send('whoami');
+      expect(await signedIn.next('whoami')).toMatchObject({ userId: 'late' });
+      anonymous.send('whoami');
+      expect(await anonymous.next('exception')).toEqual({ status: 'error', code: 401, message: 'missing bearer token' });
+      expect(connectionsSeen).toEqual(['nobody', 'nobody']);
+      expect(running.logger.lines.filter((line) => line.includes('use MicrokubesIoAdapter'))).toHaveLength(1);
+    } finally {
+      signedIn.close();
+      anonymous.close();
+    }
+  });
+});
+
+describe('MicrokubesWsAdapter beside a verifyClient of the app', () => {
+  const kit = MicrokubesTestingKit.create();
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    running = await startApp('express', { imports: [kit.module()], providers: [CheckedGateway] }, 0, { setup: adapters.ws });
+  });
+  afterAll(async () => {
+    await running?.close();
+    kit.remove();
+  });
+
+  const open = (headers: Record<string, string>) => {
+    const socket = new WebSocket(`${running.url.replace(/^http/, 'ws')}/checked`, { headers });
+    return new Promise<number | 'open'>((resolve) => {
+      socket.once('open', () => {
+        socket.close();
+        resolve('open');
+      });
+      socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      socket.on('error', () => {});
+    });
+  };
+
+  it('runs the module check first, then the app’s', async () => {
+    expect(await open({ 'x-tenant': 'acme' })).toBe(401);
+    expect(await open({ authorization: kit.authorization() })).toBe(401);
+    expect(await open({ authorization: kit.authorization(), 'x-tenant': 'acme' })).toBe('open');
+  });
 });

@@ -4,8 +4,9 @@
 # false) and run: the module boots, refuses /hello without a token and greets with one; and each
 # app's own test of a guarded controller, on the testing kit (microkubes-nestjs/testing): Jest in
 # ESM mode for the ESM app, node:test for the CommonJS one. Then an install from a git URL (which
-# builds dist/ through `prepare`), and @nestjs/graphql 14 beside the module without a peer
-# conflict. Needs the npm registry; takes a few minutes.
+# builds dist/ through `prepare`), @nestjs/graphql 14 beside the module without a peer conflict,
+# none of the optional peers in an HTTP-only app, and an app with GraphQL and a socket.io gateway
+# on microkubes-nestjs/graphql and /socket.io. Needs the npm registry; takes a few minutes.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
@@ -81,6 +82,10 @@ JS
 
 echo "package: an ESM consumer app (type: module), strict types"
 consumer "$work/esm" module "file:$work/$tarball" jest
+# An HTTP-only app gets none of the optional peers (GraphQL, WebSockets) and never loads them.
+for optional in @nestjs/graphql @nestjs/websockets @nestjs/platform-socket.io @nestjs/platform-ws graphql socket.io; do
+  [ ! -e "$work/esm/node_modules/$optional" ] || { echo "package: an HTTP-only app has $optional installed"; exit 1; }
+done
 echo "package: a CommonJS consumer app (no type: module), strict types, require() of the ESM package"
 consumer "$work/cjs" commonjs "file:$work/$tarball" node
 
@@ -94,4 +99,13 @@ echo "package: @nestjs/graphql 14 beside the module, without a peer conflict"
 if grep -q 'ERESOLVE' "$work/graphql.log"; then cat "$work/graphql.log"; echo 'package: ERESOLVE beside @nestjs/graphql 14'; exit 1; fi
 (cd "$work/esm" && npm ls --all >/dev/null) || { (cd "$work/esm" && npm ls --all | grep -iE 'invalid|missing|ERR' | head); echo 'package: npm ls fails beside @nestjs/graphql 14'; exit 1; }
 [ "$(cd "$work/esm" && find node_modules -path '*/@nestjs/graphql/package.json' | wc -l)" = 1 ] || { echo 'package: a second @nestjs/graphql is nested'; exit 1; }
+
+echo "package: GraphQL (Apollo, graphql-ws) and socket.io through microkubes-nestjs/graphql and /socket.io, strict types"
+realtime=(@nestjs/apollo @apollo/server @as-integrations/express5 @nestjs/websockets @nestjs/platform-socket.io socket.io-client)
+(cd "$work/esm" && npm install --no-audit --no-fund --loglevel=error $(for p in "${realtime[@]}"; do printf '%s@%s ' "$p" "$(version_of "$p")"; done) >"$work/realtime.log" 2>&1) || { cat "$work/realtime.log"; exit 1; }
+cp "$repo/test/package/consumer-realtime.ts" "$work/esm/src/"
+# @nestjs/apollo's and @nestjs/graphql's own declarations name packages they do not install
+# (@apollo/gateway, ts-morph): this app's libraries are not checked, its code is, strictly.
+(cd "$work/esm" && npx tsc -p . --skipLibCheck) || { echo 'package: the GraphQL/socket.io consumer does not type-check'; exit 1; }
+(cd "$work/esm" && node dist/consumer-realtime.js) || { echo 'package: the GraphQL/socket.io consumer does not run'; exit 1; }
 echo "package: all checks passed"

@@ -3,6 +3,8 @@ import { Controller, Get, Module, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Auth, CurrentAuth, MicrokubesAuthGuard, MicrokubesModule, Public, Roles, RolesGuard, UseRoles } from 'microkubes-nestjs';
 import { MicrokubesTestingKit } from 'microkubes-nestjs/testing';
+// Its declarations, checked strictly here: they need none of the optional peers.
+import type { GraphqlWsAuthentication } from 'microkubes-nestjs/graphql';
 
 /** A consumer of the packed module: it must type-check strictly, boot, and secure a route. */
 @Controller()
@@ -23,6 +25,7 @@ class HelloController {
 }
 
 const kit = MicrokubesTestingKit.create();
+export type SubscriptionsConfig = GraphqlWsAuthentication;
 
 @Module({ imports: [MicrokubesModule.forRoot({ keysDir: kit.keysDir, watchKeys: false })], controllers: [HelloController] })
 class AppModule {}

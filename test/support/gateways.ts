@@ -39,3 +39,13 @@ export class ChatGateway implements OnGatewayConnection {
     return { event: 'post', data: `${auth.username}: ${text}` };
   }
 }
+
+/** A gateway with a verifyClient of the app's own, which MicrokubesWsAdapter runs after its own check. */
+@WebSocketGateway({ path: '/checked', verifyClient: (info: { req: { headers: Record<string, unknown> } }) => info.req.headers['x-tenant'] === 'acme' })
+@UseGuards(MicrokubesAuthGuard)
+export class CheckedGateway {
+  @SubscribeMessage('whoami')
+  whoami(@CurrentAuth() auth: Auth) {
+    return { event: 'whoami', data: { userId: auth.userId } };
+  }
+}
