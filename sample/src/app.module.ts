@@ -1,11 +1,16 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
-import { MicrokubesModule, readServiceConfig, type AccessControlGrants } from 'microkubes-nestjs';
+import { GraphQLModule } from '@nestjs/graphql';
+import { ConnectionAuthenticator, MicrokubesModule, readServiceConfig, type AccessControlGrants } from 'microkubes-nestjs';
+import { graphqlWsAuthentication } from 'microkubes-nestjs/graphql';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AccessController } from './access.controller.js';
 import { ensureDevKeys } from './dev-keys.js';
 import { gatewayFromEnvironment } from './gateway-settings.js';
 import { HelloController } from './hello.controller.js';
+import { HelloGateway } from './hello.gateway.js';
+import { HelloResolver } from './hello.resolver.js';
 import { SamlHelloController } from './saml-hello.controller.js';
 import { samlFromEnvironment } from './saml-settings.js';
 
@@ -48,8 +53,19 @@ const microkubes = process.env.SERVICE_CONFIG_FILE
       },
     });
 
+/** POST /graphql (Apollo), with graphql-ws subscriptions authenticated at connection_init. */
+const graphql = GraphQLModule.forRootAsync<ApolloDriverConfig>({
+  driver: ApolloDriver,
+  inject: [ConnectionAuthenticator],
+  useFactory: (connections: ConnectionAuthenticator) => ({
+    autoSchemaFile: true,
+    subscriptions: { 'graphql-ws': graphqlWsAuthentication(connections) },
+  }),
+});
+
 @Module({
-  imports: [microkubes],
+  imports: [microkubes, graphql],
   controllers: [HelloController, AccessController, ...(saml ? [SamlHelloController] : [])],
+  providers: [HelloResolver, HelloGateway],
 })
 export class AppModule {}

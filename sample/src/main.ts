@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { readServiceConfig } from 'microkubes-nestjs';
+import { MicrokubesIoAdapter } from 'microkubes-nestjs/socket.io';
 import { AppModule } from './app.module.js';
 import { demoToken } from './dev-keys.js';
 
@@ -10,6 +11,8 @@ async function main(): Promise<void> {
   const app = await NestFactory.create(AppModule, { abortOnError: false });
   // SIGTERM and SIGINT close the app, which takes this replica's target out of Kong's upstream.
   app.enableShutdownHooks();
+  // socket.io connections are authenticated at their handshake, before any gateway handler runs.
+  app.useWebSocketAdapter(new MicrokubesIoAdapter(app));
   const configFile = process.env.SERVICE_CONFIG_FILE;
   // From a service config, the port it gives Kong is the one to listen on (as the seed's read_config).
   const port = Number(process.env.PORT ?? (configFile && readServiceConfig(configFile).service?.port) ?? 3000);
@@ -21,6 +24,8 @@ async function main(): Promise<void> {
     console.log('\nDevelopment keys in sample/.keys. A demo token, minted as jwt-issuer does:\n');
     console.log(`  ${token}\n`);
     console.log(`  curl -H "Authorization: Bearer ${token}" http://localhost:${port}/hello\n`);
+    console.log(`  curl -H "Authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"query":"{ hello }"}' http://localhost:${port}/graphql\n`);
+    console.log(`  socket.io: io('http://localhost:${port}', { auth: { token: '<the token>' } }).emit('hello'); graphql-ws: connectionParams { authorization: 'Bearer <the token>' }\n`);
   }
   if (process.env.SAML_IDP_SSO_URL) console.log(`SAML: open http://localhost:${port}/saml/hello in a browser to sign in at the IdP`);
 }

@@ -7,6 +7,10 @@ import { demoToken, ensureDevKeys } from '../../sample/src/dev-keys.js';
 import { gatewayFromEnvironment } from '../../sample/src/gateway-settings.js';
 import { authServerToken, jwtIssuerToken, KongAdminEmulator, platformKeysDir, systemToken, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { bearer, getJson, rawRequest, startApp, type RunningApp } from '../support/test-app.js';
+import { createClient } from 'graphql-ws';
+import { io } from 'socket.io-client';
+import WebSocket from 'ws';
+import { MicrokubesIoAdapter } from '../../lib/socket.io/index.js';
 
 describe('the sample service, on platform keys', () => {
   let keys: PlatformKeysDir;
@@ -15,7 +19,8 @@ describe('the sample service, on platform keys', () => {
   beforeAll(async () => {
     keys = platformKeysDir();
     process.env.MICROKUBES_KEYS_DIR = keys.dir;
-    running = await startApp('express', { imports: [AppModule] });
+    // As main.ts does: socket.io connections authenticated at their handshake.
+    running = await startApp('express', { imports: [AppModule] }, 0, { setup: (app) => app.useWebSocketAdapter(new MicrokubesIoAdapter(app)) });
   });
   afterAll(async () => {
     delete process.env.MICROKUBES_KEYS_DIR;
@@ -33,6 +38,36 @@ describe('the sample service, on platform keys', () => {
       message: 'Hello jane@example.com from NestJS service on Microkubes',
       auth: { userId: 'u-1', username: 'jane@example.com', roles: ['user', 'admin'], organizations: ['acme'], namespaces: ['dev'], scopes: ['api:read'] },
     });
+  });
+
+  it('greets the same token over GraphQL (query and graphql-ws subscription) and socket.io, and refuses no token', async () => {
+    const token = jwtIssuerToken(keys.default.privateKey, { userId: 'u-1', username: 'jane@example.com' });
+    const greeting = 'Hello jane@example.com from NestJS service on Microkubes';
+    const query = (headers: Record<string, string>) =>
+      getJson(`${running.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: '{ hello }' }) });
+    expect((await query({ authorization: `Bearer ${token}` })).body).toEqual({ data: { hello: greeting } });
+    expect((await query({})).body.errors[0]).toMatchObject({ message: 'missing bearer token', extensions: { code: 'UNAUTHENTICATED' } });
+
+    const client = createClient({ url: `${running.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    try {
+      const first = await client.iterate<{ greetings: string }>({ query: 'subscription { greetings }' }).next();
+      expect(first.value?.data).toEqual({ greetings: 'Hello jane@example.com, #1' });
+    } finally {
+      await client.dispose();
+    }
+
+    const socket = io(running.url, { auth: { token }, transports: ['websocket'], reconnection: false });
+    const anonymous = io(running.url, { transports: ['websocket'], reconnection: false });
+    const refused = new Promise<Error>((resolve) => anonymous.once('connect_error', resolve));
+    try {
+      const answer = new Promise((resolve) => socket.once('hello', resolve));
+      socket.emit('hello');
+      expect(await answer).toBe(greeting);
+      expect(await refused).toMatchObject({ message: 'missing bearer token' });
+    } finally {
+      socket.close();
+      anonymous.close();
+    }
   });
 
   it('takes OAuth2 access tokens too', async () => {
@@ -157,7 +192,7 @@ describe('the sample service, from the platform service config in SERVICE_CONFIG
       const running = await startApp('express', { imports: [ConfiguredModule] });
       try {
         expect([...kong.kong3.services.values()]).toEqual([expect.objectContaining({ name: 'hello-service', host: 'hello-service.service.consul', port: 3000 })]);
-        expect([...kong.kong3.routes.values()]).toEqual([expect.objectContaining({ paths: ['/hello', '/admin', '/reports', '/todos'] })]);
+        expect([...kong.kong3.routes.values()]).toEqual([expect.objectContaining({ paths: ['/hello', '/admin', '/reports', '/todos', '/graphql', '/socket.io'] })]);
         expect((await getJson(`${running.url}/version`)).body).toEqual({ version: '1.0.0' });
         expect((await getJson(`${running.url}/healthcheck`)).body.info).toMatchObject({ keys: { status: 'up' }, gateway: { status: 'up' } });
         expect((await getJson(`${running.url}/public/about`)).status).toBe(200);
