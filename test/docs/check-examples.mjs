@@ -1,5 +1,5 @@
 // Every TypeScript example of README.md and docs/ is type-checked against the built package
-// (dist/index.d.ts as `microkubes-nestjs`, dist/testing/index.d.ts as `microkubes-nestjs/testing`), so
+// (dist/index.d.ts as `microkubes-nestjs`, dist/<entry>/index.d.ts as `microkubes-nestjs/<entry>`), so
 // that no example drifts from the API. A fenced
 // block ```ts (or ```typescript) is a module of its own and must compile as written, imports
 // included; a block meant as a fragment says so in its info string (```ts fragment) and is left
@@ -73,7 +73,10 @@ const program = ts.createProgram([...sources.keys()], {
   skipLibCheck: true,
   noEmit: true,
   types: ['node'],
-  paths: { 'microkubes-nestjs': [built], 'microkubes-nestjs/testing': [join(root, 'dist/testing/index.d.ts')] },
+  paths: {
+    'microkubes-nestjs': [built],
+    ...Object.fromEntries(['testing', 'graphql', 'socket.io', 'ws'].map((entry) => [`microkubes-nestjs/${entry}`, [join(root, `dist/${entry}/index.d.ts`)]])),
+  },
 });
 const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file && sources.has(d.file.fileName));
 for (const diagnostic of diagnostics) {
