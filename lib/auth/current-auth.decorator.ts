@@ -11,6 +11,6 @@ import type { Auth } from './auth.js';
  */
 export const CurrentAuth = createParamDecorator((field: keyof Auth | undefined, context: ExecutionContext) => {
   const auth = callerOf(context);
-  if (!auth) throw refusalError(context.getType(), { status: 401, message: 'not authenticated' });
+  if (!auth) throw refusalError(context, { status: 401, message: 'not authenticated' });
   return field === undefined ? auth : auth[field];
 });

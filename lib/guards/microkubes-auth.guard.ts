@@ -17,12 +17,13 @@ import { refuseContext } from './refuse-context.js';
 
 /**
  * Authenticates every call of the handlers it guards with the security chain (JWT, OAuth2, then
- * the SAML session), on HTTP routes, GraphQL resolvers and WebSocket gateways alike, and keeps the
- * caller's `Auth` for the call (`request.user` on HTTP and GraphQL; the socket, for WebSockets);
+ * the SAML session), on HTTP routes, GraphQL resolvers, WebSocket gateways and message handlers
+ * alike, and keeps the caller's `Auth` for the call (`request.user` on HTTP and GraphQL; the
+ * socket, for WebSockets; the message's context, for RPC);
  * with `acl.enforcePolicies`, then checks the ACL policies. What is transport-specific (where the
  * credentials are, what a call reaches, how it is refused) is each transport's (lib/transports).
- * Public routes, `@Public()` handlers and ignored methods pass. A context no transport knows (RPC,
- * a custom one) is refused, with a debug line.
+ * Public routes, `@Public()` handlers and ignored methods pass. A context no transport knows (a
+ * custom one) is refused, with a debug line.
  */
 @Injectable()
 export class MicrokubesAuthGuard implements CanActivate {

@@ -4,6 +4,9 @@ import { Auth } from '../auth/auth.js';
 /** A socket's caller, from the handshake on: sockets are objects of the WebSocket libraries, kept weakly. */
 const socketCallers = new WeakMap<object, Auth>();
 
+/** A message's caller, on the context object Nest builds for each message (a gRPC call's metadata). */
+const messageCallers = new WeakMap<object, Auth>();
+
 interface WithUser {
   user?: unknown;
 }
@@ -12,7 +15,7 @@ interface WithUser {
  * The object a call's caller is kept on: the HTTP request (`request.user`, as passport and Nest's
  * docs have it); for GraphQL, the HTTP request behind the operation (Apollo's `context.req`,
  * Mercurius' `context.reply.request`), or the request-like object a subscription's context
- * carries; for WebSockets, none (the socket's caller is kept in a WeakMap).
+ * carries; for WebSockets and messages, none (their callers are kept in WeakMaps).
  */
 export function callHolder(context: ExecutionContext): WithUser | undefined {
   switch (context.getType<string>()) {
@@ -25,9 +28,22 @@ export function callHolder(context: ExecutionContext): WithUser | undefined {
   }
 }
 
-/** The object a call's caller is kept on, whichever the transport: its request, or its socket. */
+/** The object a call's caller is kept on, whichever the transport: its request, its socket, its message's context. */
 export function callerHolder(context: ExecutionContext): object | undefined {
-  return context.getType<string>() === 'ws' ? context.switchToWs().getClient<object>() : callHolder(context);
+  switch (context.getType<string>()) {
+    case 'ws':
+      return context.switchToWs().getClient<object>();
+    case 'rpc':
+      return messageHolder(context);
+    default:
+      return callHolder(context);
+  }
+}
+
+/** The RPC context of one message (TcpContext, NatsContext...; a gRPC call's Metadata): new for every message. */
+function messageHolder(context: ExecutionContext): object | undefined {
+  const rpcContext = context.getArgByIndex<unknown>(1);
+  return typeof rpcContext === 'object' && rpcContext !== null ? rpcContext : undefined;
 }
 
 /** The request behind a GraphQL operation, in each driver's context. */
@@ -39,6 +55,10 @@ export function graphqlRequest(graphqlContext: unknown): (WithUser & { headers?:
 /** The caller of a call, as MicrokubesAuthGuard left it (DI-free: `@CurrentAuth()` reads it). */
 export function callerOf(context: ExecutionContext): Auth | undefined {
   if (context.getType<string>() === 'ws') return socketCaller(context.switchToWs().getClient<object>());
+  if (context.getType<string>() === 'rpc') {
+    const holder = messageHolder(context);
+    return holder && messageCallers.get(holder);
+  }
   const user = callHolder(context)?.user;
   return user instanceof Auth ? user : undefined;
 }
@@ -46,6 +66,11 @@ export function callerOf(context: ExecutionContext): Auth | undefined {
 export function rememberCaller(context: ExecutionContext, auth: Auth): void {
   if (context.getType<string>() === 'ws') {
     rememberSocketCaller(context.switchToWs().getClient<object>(), auth);
+    return;
+  }
+  if (context.getType<string>() === 'rpc') {
+    const holder = messageHolder(context);
+    if (holder) messageCallers.set(holder, auth);
     return;
   }
   const holder = callHolder(context);

@@ -9,12 +9,14 @@ import type { TransportAdapter } from './transport-adapter.js';
 /**
  * The transports the guards know, by Nest's context type. HTTP and GraphQL need nothing beyond
  * Nest's core; WebSockets need @nestjs/websockets (for WsException), imported the first time a
- * gateway's message is guarded. An unknown type (RPC, a custom one) has none: refused.
+ * gateway's message is guarded, and message handlers @nestjs/microservices, imported the first
+ * time a message is. An unknown type (a custom one) has none: refused.
  */
 export class Transports {
   private readonly http: HttpTransport;
   private readonly graphql = new GraphqlTransport();
   private websocket?: Promise<TransportAdapter>;
+  private rpc?: Promise<TransportAdapter>;
 
   constructor(
     private readonly security: ResolvedSecurityOptions,
@@ -33,6 +35,9 @@ export class Transports {
       case 'ws':
         this.websocket ??= import('./websocket.transport.js').then(({ WebSocketTransport }) => new WebSocketTransport(this.security));
         return this.websocket;
+      case 'rpc':
+        this.rpc ??= import('./rpc.transport.js').then(({ RpcTransport }) => new RpcTransport(this.security));
+        return this.rpc;
       default:
         return undefined;
     }

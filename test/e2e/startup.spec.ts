@@ -87,14 +87,16 @@ describe('start-up fails with an error that names the problem', () => {
     await expect(start({ keysDir: dir, security: { jwt: false } })).rejects.toThrow('"security.oauth2"');
   });
 
-  it('refuses a context no transport knows (RPC, until it has one), with a debug line that names it', async () => {
+  it('refuses a context no transport knows (a custom one), with a debug line that names it', async () => {
     const keys = platformKeysDir();
     const app = await start({ keysDir: keys.dir });
     try {
       const context = new ExecutionContextHost([{}, {}], HelloController, HelloController.prototype.hello);
-      context.setType('rpc');
+      context.setType('mqtt-bridge');
       expect(await app.app.get(MicrokubesAuthGuard).canActivate(context)).toBe(false);
-      expect(app.logger.lines).toContain('Refused a rpc call to HelloController.hello: the module secures HTTP routes, GraphQL resolvers and WebSocket gateways; mark it @Public() to let it through');
+      expect(app.logger.lines).toContain(
+        'Refused a mqtt-bridge call to HelloController.hello: the module secures HTTP routes, GraphQL resolvers, WebSocket gateways and message handlers; mark it @Public() to let it through',
+      );
     } finally {
       await app.close();
       keys.remove();

@@ -83,7 +83,7 @@ JS
 echo "package: an ESM consumer app (type: module), strict types"
 consumer "$work/esm" module "file:$work/$tarball" jest
 # An HTTP-only app gets none of the optional peers (GraphQL, WebSockets) and never loads them.
-for optional in @nestjs/graphql @nestjs/websockets @nestjs/platform-socket.io @nestjs/platform-ws graphql socket.io; do
+for optional in @nestjs/graphql @nestjs/websockets @nestjs/platform-socket.io @nestjs/platform-ws @nestjs/microservices graphql socket.io; do
   [ ! -e "$work/esm/node_modules/$optional" ] || { echo "package: an HTTP-only app has $optional installed"; exit 1; }
 done
 echo "package: a CommonJS consumer app (no type: module), strict types, require() of the ESM package"

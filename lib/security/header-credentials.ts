@@ -1,0 +1,42 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ResolvedSecurityOptions } from '../config/resolved-options.js';
+import type { Credentials } from './credentials.js';
+import { MAX_TOKEN_LENGTH, tokenHeaderNames } from './token-credentials.js';
+import { TokenRefusal } from './token-refusal.js';
+
+/** A token header's characters: visible ASCII and spaces, as in an HTTP header. */
+const HEADER_TEXT = /^[\x20-\x7e]*$/;
+
+/**
+ * Credentials from a message's headers (gRPC metadata, NATS and AMQP headers, Nest's packet
+ * metadata over TCP and Redis), given as name/value pairs as they arrived: only the token headers
+ * (`authorization` by default), read as an HTTP header is (`Bearer <jwt>`). Names are compared
+ * without case, as HTTP does; a token header present twice (`authorization` and `Authorization`,
+ * or one name with two values) is ambiguous, refused. A value that is not text (a number, an
+ * object), holds a control character or is longer than MAX_TOKEN_LENGTH is refused unread.
+ */
+export function headerCredentials(
+  security: ResolvedSecurityOptions,
+  pairs: Iterable<readonly [string, unknown]>,
+  from: string,
+): Credentials | TokenRefusal {
+  const wanted = tokenHeaderNames(security);
+  const found = new Map<string, unknown[]>();
+  for (const [name, value] of pairs) {
+    const lower = name.toLowerCase();
+    if (!wanted.includes(lower)) continue;
+    const values = found.get(lower) ?? [];
+    values.push(...(Array.isArray(value) ? value : [value]));
+    found.set(lower, values);
+  }
+  const headers: IncomingHttpHeaders = {};
+  for (const [name, values] of found) {
+    if (values.length > 1) return new TokenRefusal(`ambiguous credentials: ${values.length} ${name} headers`);
+    const value = Buffer.isBuffer(values[0]) ? values[0].toString('utf8') : values[0];
+    if (typeof value !== 'string') return new TokenRefusal('malformed token: not a string');
+    if (value.length > MAX_TOKEN_LENGTH) return new TokenRefusal('malformed token: too long');
+    if (!HEADER_TEXT.test(value)) return new TokenRefusal('malformed token');
+    headers[name] = value;
+  }
+  return { headers, from };
+}
