@@ -6,4 +6,9 @@ export interface AccessTarget {
   action: string;
   /** Facts for OwnerCondition (an HTTP route's parameters, a resolver's arguments). */
   facts?: Readonly<Record<string, unknown>>;
+  /**
+   * Whether the caller chose which facts there are (a resolver's arguments, a message's body), not
+   * a route: then an OwnerCondition whose fact is missing does not hold (leaving it out must not pass).
+   */
+  factsChosenByCaller?: boolean;
 }

@@ -44,7 +44,7 @@ export class AclPolicyEnforcer {
       this.logger.debug(`ACL denied ${action} for ${auth.username}: the path cannot be told`);
       return 'access denied: the path cannot be judged';
     }
-    const decision = this.policies.decide({ auth, resource, action, context: target.facts });
+    const decision = this.policies.decide({ auth, resource, action, context: target.facts, ownerRequired: target.factsChosenByCaller === true });
     if (decision.resourceTooLong) {
       this.logger.debug(`ACL denied ${action} (a path of ${resource.length} characters) for ${auth.username}: longer than security.maxPathLength`);
       return 'access denied: the path is too long to be judged';

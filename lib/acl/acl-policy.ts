@@ -14,6 +14,8 @@ export interface AclRequest {
   action: string;
   /** Facts for OwnerCondition, e.g. the route's parameters. */
   context?: Readonly<Record<string, unknown>>;
+  /** An OwnerCondition whose fact is missing does not hold (facts the caller chose, not a route's). */
+  ownerRequired?: boolean;
 }
 
 export interface AclDecision {
@@ -216,8 +218,9 @@ function holds(condition: CompiledCondition, request: AclRequest): boolean {
   if (condition.kind === 'list') {
     return request.auth[condition.field].some((value) => condition.values.some((pattern) => pattern.test(value)));
   }
-  // As the Go library: no owner in the request's facts, nothing to check.
+  // As the Go library: no owner in a route's facts, nothing to check. Where the caller chose the
+  // facts (a resolver's arguments, a message), leaving the owner out must not pass.
   const owner = request.context?.[condition.key];
-  if (owner === undefined || owner === null) return true;
+  if (owner === undefined || owner === null) return !request.ownerRequired;
   return owner === request.auth.username || owner === request.auth.userId;
 }

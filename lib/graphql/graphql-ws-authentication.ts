@@ -4,6 +4,8 @@ import type { ConnectionAuthenticator } from '../security/connection-authenticat
 import type { Credentials } from '../security/credentials.js';
 import { TokenRefusal } from '../security/token-refusal.js';
 import type { UpgradeRequest } from '../security/token-credentials.js';
+import { closeReason } from '../transports/close-reason.js';
+import { GRAPHQL_WS_CONNECTION, type GraphqlConnection } from '../transports/graphql.transport.js';
 
 /** WebSocket close codes graphql-ws uses for these refusals (its `CloseCode.Unauthorized`/`Forbidden`). */
 const CLOSE_UNAUTHORIZED = 4401;
@@ -16,21 +18,24 @@ export interface GraphqlWsConnection {
 }
 
 interface WsExtra {
-  socket: { close(code: number, reason: string): void };
+  socket: { close(code: number, reason: string): void; readonly readyState?: number };
   request: UpgradeRequest;
 }
+
+/** ws' WebSocket.OPEN. */
+const OPEN = 1;
 
 /** The context a subscription's resolvers (and the guards) get: yours, plus the connection's caller. */
 export interface GraphqlWsContext {
   /** Request-like, as Apollo's HTTP context has it: the connection's token headers and its caller. */
   req: { headers: IncomingHttpHeaders; user?: Auth };
-  /** Closes the connection (the guards do, 4403, for a forbidden subscription). */
-  connection: { close(code: number, reason: string): void };
+  /** How the guards close the connection (4403 for a forbidden subscription); the mark of a context built here. */
+  [GRAPHQL_WS_CONNECTION]: GraphqlConnection;
   [key: string]: unknown;
 }
 
 export interface GraphqlWsAuthenticationOptions {
-  /** Your own context for subscription operations; `req` and `connection` are set on it. */
+  /** Your own context for subscription operations; `req` is set on it. */
   context?: (connection: GraphqlWsConnection, ...rest: unknown[]) => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
@@ -74,9 +79,11 @@ export function graphqlWsAuthentication(connections: ConnectionAuthenticator, op
       const credentials = connectionCredentials(connections, connection);
       const result = await connections.authenticate(credentials, 'graphql-ws connection_init');
       if (result !== null && !(result instanceof Auth)) {
-        extra.socket.close(result.status === 403 ? CLOSE_FORBIDDEN : CLOSE_UNAUTHORIZED, result.message.slice(0, 120));
+        extra.socket.close(result.status === 403 ? CLOSE_FORBIDDEN : CLOSE_UNAUTHORIZED, closeReason(result.message));
         return false;
       }
+      // Closed while it was being authenticated: onClose has run already, and found nothing to end.
+      if (extra.socket.readyState !== undefined && extra.socket.readyState !== OPEN) return false;
       const cancelExpiry = result ? connections.untilExpiry(result, () => extra.socket.close(CLOSE_UNAUTHORIZED, 'token expired')) : () => {};
       connected.set(connection, { credentials: credentials instanceof TokenRefusal ? { headers: {}, from: credentials.message } : credentials, auth: result, cancelExpiry });
       return true;
@@ -91,7 +98,7 @@ export function graphqlWsAuthentication(connections: ConnectionAuthenticator, op
       return {
         ...own,
         req: { headers: state?.credentials.headers ?? {}, ...(state?.auth && { user: state.auth }) },
-        connection: { close: (code, reason) => extra.socket.close(code, reason.slice(0, 120)) },
+        [GRAPHQL_WS_CONNECTION]: { close: (code, reason) => extra.socket.close(code, closeReason(reason)) },
       };
     },
   };

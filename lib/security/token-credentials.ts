@@ -53,16 +53,36 @@ export interface UpgradeRequest {
  * first, another hop may keep the last): refused.
  */
 export function upgradeCredentials(security: ResolvedSecurityOptions, request: UpgradeRequest, from: string): Credentials | TokenRefusal {
+  const repeated = repeatedTokenHeader(security, request);
+  if (repeated) return repeated;
   const headers: IncomingHttpHeaders = {};
   for (const name of tokenHeaderNames(security)) {
-    const copies = request.rawHeaders ? countHeader(request.rawHeaders, name) : 0;
-    if (copies > 1) return new TokenRefusal(`ambiguous credentials: ${copies} ${name} headers`);
     const value = request.headers[name];
     if (value === undefined) continue;
     if (typeof value !== 'string' || value.length > MAX_TOKEN_LENGTH) return new TokenRefusal('malformed token');
     headers[name] = value;
   }
   return { headers, from };
+}
+
+/**
+ * A token header an HTTP request carries more than once, in any spelling, as a refusal: Node
+ * keeps the first copy, a proxy or another framework may keep the last, so the request is
+ * ambiguous. Undefined when each token header comes once at most (or rawHeaders is unknown).
+ */
+export function repeatedTokenHeader(security: ResolvedSecurityOptions, request: UpgradeRequest): TokenRefusal | undefined {
+  if (!request.rawHeaders) return undefined;
+  for (const name of tokenHeaderNames(security)) {
+    const copies = countHeader(request.rawHeaders, name);
+    if (copies > 1) return new TokenRefusal(`ambiguous credentials: ${copies} ${name} headers`);
+  }
+  return undefined;
+}
+
+/** The raw headers of a request as either adapter hands it: Express' IncomingMessage, or Fastify's request (`raw`). */
+export function rawHeadersOf(request: { rawHeaders?: unknown; raw?: { rawHeaders?: unknown } }): readonly string[] | undefined {
+  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
+  return Array.isArray(raw) ? (raw as string[]) : undefined;
 }
 
 function countHeader(rawHeaders: readonly string[], name: string): number {

@@ -3,9 +3,11 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import { Auth } from '../auth/auth.js';
 import { ConnectionAuthenticator } from '../security/connection-authenticator.js';
-import { rememberSocketCaller } from '../transports/call-callers.js';
+import { forgetSocketCaller, rememberSocketCaller, socketCaller } from '../transports/call-callers.js';
 import { socketIoCredentials } from '../transports/socket-credentials.js';
 import { connectionAuthenticatorOf } from '../transports/connection-authenticator-of.js';
+// Registers WsException as the refusal of gateway handlers, for @CurrentAuth() before any guard ran.
+import '../transports/websocket.transport.js';
 
 /** What a socket.io client's `connect_error` carries as `err.data`, and the `exception` event at expiry. */
 export interface SocketIoRefusal {
@@ -37,13 +39,17 @@ export class MicrokubesIoAdapter extends IoAdapter {
   }
 
   override create(port: number, options?: ServerOptions & { namespace?: string; server?: Server }): Server | Namespace {
-    const server = super.create(port, options);
+    const server = super.create(port, withMiddlewaresOnRecovery(options));
     // Gateways of one namespace share it: its middleware is added once.
     if (!this.secured.has(server)) {
       this.secured.add(server);
       server.use((socket, next) => {
         this.handshake(socket).then(next, next);
       });
+      // Armed once the socket is connected: a socket that a later middleware of the app refuses
+      // never disconnects, and would hold its timer (and itself) until its token's exp.
+      // Before Nest's own listener (added after create).
+      server.on('connection', (socket: Socket) => this.connected(socket));
     }
     return server;
   }
@@ -54,13 +60,28 @@ export class MicrokubesIoAdapter extends IoAdapter {
     if (result === null) return undefined;
     if (!(result instanceof Auth)) return refusedHandshake({ status: 'error', code: result.status, message: result.message });
     rememberSocketCaller(socket, result);
-    const cancel = this.connections.untilExpiry(result, () => {
+    return undefined;
+  }
+
+  private connected(socket: Socket): void {
+    const auth = socketCaller(socket);
+    if (!auth) return;
+    const cancel = this.connections.untilExpiry(auth, () => {
+      forgetSocketCaller(socket);
       socket.emit('exception', { status: 'error', code: 401, message: 'token expired' } satisfies SocketIoRefusal);
       socket.disconnect();
     });
     socket.once('disconnect', cancel);
-    return undefined;
   }
+}
+
+/**
+ * socket.io's connection state recovery skips middlewares for a recovered socket by default: it
+ * would come back without a handshake check, after its token expired. Here middlewares always run.
+ */
+function withMiddlewaresOnRecovery<T extends Partial<ServerOptions> | undefined>(options: T): T {
+  const recovery = options?.connectionStateRecovery;
+  return recovery ? { ...options, connectionStateRecovery: { ...recovery, skipMiddlewares: false } } : options;
 }
 
 /** socket.io hands a middleware's error to the client as `connect_error`: its message and its `data`. */

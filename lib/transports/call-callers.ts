@@ -88,3 +88,8 @@ export function socketCaller(client: object): Auth | undefined {
 export function rememberSocketCaller(client: object, auth: Auth): void {
   socketCallers.set(client, auth);
 }
+
+/** A socket ended by the module (its token expired): nothing it still sends is handled as its caller's. */
+export function forgetSocketCaller(client: object): void {
+  socketCallers.delete(client);
+}

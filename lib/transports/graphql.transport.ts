@@ -2,6 +2,9 @@ import { IntrinsicException, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ACL_ACTION_KEY } from '../acl/acl-action.decorator.js';
 import type { Auth } from '../auth/auth.js';
+import type { ResolvedSecurityOptions } from '../config/resolved-options.js';
+import { rawHeadersOf, repeatedTokenHeader, type UpgradeRequest } from '../security/token-credentials.js';
+import { TokenRefusal } from '../security/token-refusal.js';
 import { callerHolder, callerOf, graphqlRequest, rememberCaller } from './call-callers.js';
 import type { AccessTarget, Credentials, Refusal, TransportAdapter } from './transport-adapter.js';
 
@@ -10,12 +13,23 @@ interface ResolveInfo {
   fieldName: string;
   parentType: { name: string };
   operation: { operation: 'query' | 'mutation' | 'subscription' };
+  /** `prev` is undefined for a field at the operation's root. */
+  path?: { prev?: unknown };
 }
 
 /** A graphql-ws connection, as `microkubes-nestjs/graphql`'s context hands it to the guards. */
 export interface GraphqlConnection {
   close(code: number, reason: string): void;
 }
+
+/**
+ * Where graphqlWsAuthentication() puts a subscription context's connection: a key no app context
+ * can hold by accident (an app's own `connection` may be its database), and the mark that the
+ * context's credentials are the ones its connection was authenticated with.
+ */
+export const GRAPHQL_WS_CONNECTION = Symbol('microkubes-nestjs graphql-ws connection');
+
+type GraphqlContext = { [GRAPHQL_WS_CONNECTION]?: GraphqlConnection } | undefined;
 
 /**
  * A refusal as GraphQL answers it: an error whose `extensions.code` is `UNAUTHENTICATED` or
@@ -43,6 +57,8 @@ export class GraphqlRefusal extends IntrinsicException {
 export class GraphqlTransport implements TransportAdapter {
   private readonly reflector = new Reflector();
 
+  constructor(private readonly security: ResolvedSecurityOptions) {}
+
   caller(context: ExecutionContext): Auth | undefined {
     return callerOf(context);
   }
@@ -55,12 +71,24 @@ export class GraphqlTransport implements TransportAdapter {
     return callerHolder(context);
   }
 
-  credentials(context: ExecutionContext): Credentials {
+  /**
+   * The headers of the request behind the operation. An operation over a WebSocket (a
+   * subscription, or a query sent on a graphql-ws connection) is taken only from a context that
+   * graphqlWsAuthentication() built, which holds the connection's token headers and no cookie:
+   * any other context would hand the guard the upgrade request's cookies, which a browser sends
+   * with a socket that any site's page opens (Mercurius' subscriptions, a context of the app's own).
+   */
+  credentials(context: ExecutionContext): Credentials | TokenRefusal {
     const info = this.info(context);
-    return {
-      headers: (graphqlRequest(context.getArgByIndex(2))?.headers ?? {}) as Credentials['headers'],
-      from: `graphql ${info?.operation.operation ?? 'operation'} ${info ? `${info.parentType.name}.${info.fieldName}` : ''}`.trim(),
-    };
+    const from = `graphql ${info?.operation.operation ?? 'operation'} ${info ? `${info.parentType.name}.${info.fieldName}` : ''}`.trim();
+    const graphqlContext = context.getArgByIndex<GraphqlContext>(2);
+    const request = graphqlRequest(graphqlContext) as (UpgradeRequest & { raw?: { rawHeaders?: unknown } }) | undefined;
+    const headers = (request?.headers ?? {}) as Credentials['headers'];
+    if (!graphqlContext?.[GRAPHQL_WS_CONNECTION] && (info?.operation.operation === 'subscription' || isUpgrade(headers))) {
+      return new TokenRefusal('subscription not authenticated at its connection: use graphqlWsAuthentication() from microkubes-nestjs/graphql');
+    }
+    const repeated = request && repeatedTokenHeader(this.security, { headers, rawHeaders: rawHeadersOf(request) });
+    return repeated ?? { headers, from };
   }
 
   passesUnauthenticated(): boolean {
@@ -72,7 +100,9 @@ export class GraphqlTransport implements TransportAdapter {
     const declared = this.reflector.getAllAndOverride<string | undefined>(ACL_ACTION_KEY, [context.getHandler(), context.getClass()]);
     return {
       resource: info ? `graphql:${info.parentType.name}.${info.fieldName}` : undefined,
-      action: declared ?? (info?.operation.operation === 'mutation' ? 'api:write' : 'api:read'),
+      // A mutation's root fields write; the fields of what they return are read.
+      action: declared ?? (info?.operation.operation === 'mutation' && info.path?.prev === undefined ? 'api:write' : 'api:read'),
+      factsChosenByCaller: true,
       facts: context.getArgByIndex<Record<string, unknown> | undefined>(1),
     };
   }
@@ -83,8 +113,7 @@ export class GraphqlTransport implements TransportAdapter {
 
   async refuse(context: ExecutionContext, refusal: Refusal): Promise<never> {
     // A subscription's connection: closed, 4401 without valid credentials, 4403 when forbidden.
-    const connection = (context.getArgByIndex<{ connection?: GraphqlConnection } | undefined>(2))?.connection;
-    connection?.close(refusal.status === 401 ? 4401 : 4403, refusal.message);
+    context.getArgByIndex<GraphqlContext>(2)?.[GRAPHQL_WS_CONNECTION]?.close(refusal.status === 401 ? 4401 : 4403, refusal.message);
     throw new GraphqlRefusal(refusal);
   }
 
@@ -92,4 +121,9 @@ export class GraphqlTransport implements TransportAdapter {
     const info = context.getArgByIndex<ResolveInfo | undefined>(3);
     return info && typeof info.fieldName === 'string' ? info : undefined;
   }
+}
+
+/** A WebSocket upgrade request (`Upgrade: websocket`), as the request behind an operation. */
+function isUpgrade(headers: Credentials['headers']): boolean {
+  return typeof headers.upgrade === 'string' && headers.upgrade.toLowerCase() === 'websocket';
 }

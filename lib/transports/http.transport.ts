@@ -11,6 +11,8 @@ import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
 import { bearerChallenge } from '../security/bearer-challenge.js';
 import { pathOf } from '../security/request-path.js';
 import { SecurityException } from '../security/security.exception.js';
+import { rawHeadersOf, repeatedTokenHeader } from '../security/token-credentials.js';
+import type { TokenRefusal } from '../security/token-refusal.js';
 import { callerHolder, callerOf, rememberCaller } from './call-callers.js';
 import type { AccessTarget, Credentials, Refusal, TransportAdapter } from './transport-adapter.js';
 
@@ -23,6 +25,8 @@ interface HttpRequest {
   params?: Record<string, unknown>;
   route?: { path?: unknown };
   routeOptions?: { url?: unknown };
+  rawHeaders?: string[];
+  raw?: { rawHeaders?: string[] };
 }
 
 /**
@@ -56,9 +60,11 @@ export class HttpTransport implements TransportAdapter {
     return callerHolder(context);
   }
 
-  credentials(context: ExecutionContext): Credentials {
+  /** The request's headers; a token header sent twice is ambiguous (Node keeps the first, a proxy may keep the last): refused. */
+  credentials(context: ExecutionContext): Credentials | TokenRefusal {
     const request = this.request(context);
-    return { headers: request.headers, from: `${request.method} ${pathOf(request)}` };
+    const repeated = repeatedTokenHeader(this.security, { headers: request.headers, rawHeaders: rawHeadersOf(request) });
+    return repeated ?? { headers: request.headers, from: `${request.method} ${pathOf(request)}` };
   }
 
   passesUnauthenticated(context: ExecutionContext): boolean {

@@ -73,6 +73,7 @@ export class RpcTransport implements TransportAdapter {
     return {
       resource: this.resource(context),
       action: declared ?? (this.isEvent(context) ? 'api:write' : 'api:read'),
+      factsChosenByCaller: true,
       facts: typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined,
     };
   }

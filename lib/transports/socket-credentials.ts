@@ -34,6 +34,11 @@ export function rememberWsCredentials(socket: object, credentials: Credentials |
   wsCredentials.set(socket, credentials);
 }
 
+/** A socket the module ended: what it presented no longer stands for anyone (its messages are refused). */
+export function forgetWsCredentials(socket: object): void {
+  wsCredentials.set(socket, new TokenRefusal('connection closed by the server'));
+}
+
 /** What a gateway's client presented at its connection; nothing when no Microkubes adapter saw it. */
 export function socketCredentials(security: ResolvedSecurityOptions, client: object): Credentials | TokenRefusal {
   if ('handshake' in client) return socketIoCredentials(security, client as SocketIoHandshake);

@@ -14,7 +14,7 @@ import type { TransportAdapter } from './transport-adapter.js';
  */
 export class Transports {
   private readonly http: HttpTransport;
-  private readonly graphql = new GraphqlTransport();
+  private readonly graphql: GraphqlTransport;
   private websocket?: Promise<TransportAdapter>;
   private rpc?: Promise<TransportAdapter>;
 
@@ -24,6 +24,7 @@ export class Transports {
     saml: SamlServiceProvider | null,
   ) {
     this.http = new HttpTransport(security, adapterHost, saml);
+    this.graphql = new GraphqlTransport(security);
   }
 
   async for(context: ExecutionContext): Promise<TransportAdapter | undefined> {

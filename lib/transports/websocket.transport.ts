@@ -60,6 +60,7 @@ export class WebSocketTransport implements TransportAdapter {
     return {
       resource: `ws:${String(ws.getPattern())}`,
       action: declared ?? 'api:read',
+      factsChosenByCaller: true,
       facts: typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : undefined,
     };
   }

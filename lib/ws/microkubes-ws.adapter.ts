@@ -1,4 +1,4 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
@@ -8,9 +8,11 @@ import type { ConnectionAuthenticator } from '../security/connection-authenticat
 import type { Credentials } from '../security/credentials.js';
 import type { Refusal } from '../security/refusal.js';
 import type { TokenRefusal } from '../security/token-refusal.js';
-import { rememberSocketCaller } from '../transports/call-callers.js';
+import { forgetSocketCaller, rememberSocketCaller } from '../transports/call-callers.js';
 import { connectionAuthenticatorOf } from '../transports/connection-authenticator-of.js';
-import { rememberWsCredentials } from '../transports/socket-credentials.js';
+// Registers WsException as the refusal of gateway handlers, for @CurrentAuth() before any guard ran.
+import '../transports/websocket.transport.js';
+import { forgetWsCredentials, rememberWsCredentials } from '../transports/socket-credentials.js';
 
 /** WebSocket close codes for a connection ended by the module: as graphql-ws has them, HTTP's status plus 4000. */
 export const WS_CLOSE_UNAUTHORIZED = 4401;
@@ -40,6 +42,7 @@ export class MicrokubesWsAdapter extends WsAdapter {
   private readonly connections: ConnectionAuthenticator;
   private readonly tracked = new WeakSet<object>();
   private readonly verified = new WeakMap<IncomingMessage, Verified>();
+  private readonly securityLogger = new Logger('MicrokubesWsAdapter');
 
   constructor(app: INestApplicationContext, options?: WsAdapterOptions) {
     super(app, options);
@@ -51,13 +54,19 @@ export class MicrokubesWsAdapter extends WsAdapter {
     const from = `ws upgrade ${options.path ?? '/'}`;
     const theirs = options.verifyClient as VerifyClient | undefined;
     const verifyClient: VerifyClient = (info, callback) => {
-      void this.verify(info.req, from).then((refusal) => {
-        if (refusal) return callback(false, refusal.status, JSON.stringify({ code: refusal.status, message: refusal.message }), this.refusalHeaders(refusal));
-        if (!theirs) return callback(true);
-        // The app's own verifyClient, after ours: ws' async form, or its sync one.
-        if (theirs.length >= 2) return theirs(info, callback);
-        callback(Boolean((theirs as unknown as (info: { req: IncomingMessage }) => boolean)(info)));
-      });
+      this.verify(info.req, from)
+        .then((refusal) => {
+          if (refusal) return callback(false, refusal.status, JSON.stringify({ code: refusal.status, message: refusal.message }), this.refusalHeaders(refusal));
+          if (!theirs) return callback(true);
+          // The app's own verifyClient, after ours: ws' async form, or its sync one.
+          if (theirs.length >= 2) return theirs(info, callback);
+          callback(Boolean((theirs as unknown as (info: { req: IncomingMessage }) => boolean)(info)));
+        })
+        // The app's verifyClient threw: the upgrade is refused, not left hanging (nor the process crashed).
+        .catch((error: unknown) => {
+          this.securityLogger.error(`verifyClient of ${from} failed: ${(error as Error)?.message ?? String(error)}`);
+          callback(false, 500);
+        });
     };
     const server = super.create(port, { ...options, verifyClient }) as WebSocketServer;
     if (!this.tracked.has(server)) {
@@ -82,13 +91,13 @@ export class MicrokubesWsAdapter extends WsAdapter {
     if (!verified) {
       // A server handed in by the app (a gateway's `server` option) has no verifyClient of ours:
       // its connections were never authenticated, and are closed (fail closed).
-      socket.close(WS_CLOSE_UNAUTHORIZED, 'connection not authenticated at its upgrade');
+      end(socket, 'connection not authenticated at its upgrade');
       return;
     }
     rememberWsCredentials(socket, verified.credentials);
     if (!verified.auth) return;
     rememberSocketCaller(socket, verified.auth);
-    const cancel = this.connections.untilExpiry(verified.auth, () => socket.close(WS_CLOSE_UNAUTHORIZED, 'token expired'));
+    const cancel = this.connections.untilExpiry(verified.auth, () => end(socket, 'token expired'));
     socket.once('close', cancel);
   }
 
@@ -97,4 +106,20 @@ export class MicrokubesWsAdapter extends WsAdapter {
     if (refusal.token) headers['WWW-Authenticate'] = bearerChallenge(this.connections.security, refusal.token);
     return headers;
   }
+}
+
+/** How long a closed socket's peer has to answer the close frame before it is cut off. */
+const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * Ends a socket the module refuses: its caller and credentials forgotten at once, so that no
+ * message it still sends is handled as theirs (`ws` emits messages until the closing handshake
+ * ends, up to 30 s for a peer that ignores the close frame), closed with 4401, and cut off after
+ * a grace period.
+ */
+function end(socket: WebSocket, reason: string): void {
+  forgetSocketCaller(socket);
+  forgetWsCredentials(socket);
+  socket.close(WS_CLOSE_UNAUTHORIZED, reason);
+  setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
 }

@@ -18,6 +18,7 @@ const OPTIONS: MicrokubesModuleOptions = {
       { id: 'queries', ...anyone, resources: ['graphql:Query.<.+>'], actions: ['api:read'], conditions: roles('user', 'admin', 'auditor', 'editor') },
       { id: 'add-todo', ...anyone, resources: ['graphql:Mutation.addTodo'], actions: ['api:write'], conditions: roles('editor') },
       { id: 'touch-todo', ...anyone, resources: ['graphql:Mutation.touchTodo'], actions: ['api:read'], conditions: roles('user') },
+      { id: 'todo-audit', ...anyone, resources: ['graphql:Todo.audit'], actions: ['api:read'], conditions: roles('editor') },
       { id: 'no-todos-for-banned', effect: 'deny', subjects: ['<.+>'], resources: ['graphql:Query.todos'], actions: ['api:read'], conditions: roles('banned') },
     ],
   },
@@ -111,6 +112,13 @@ describe.each(GRAPHQL_SETUPS)('GraphQL behind MicrokubesAuthGuard: $name', ({ pl
     expect(errorOf(user.body)).toMatchObject({ path: ['addTodo'], extensions: { code: 'FORBIDDEN' } });
     const editor = await graphql(running.url, mutation, { token: kit.token({ roles: ['editor'] }) });
     expect(editor.body).toEqual({ data: { addTodo: { title: 'ship it', owner: 'user@example.com' } } });
+  });
+
+  it("judges the fields of what a mutation returns as reads: only the mutation's root field writes", async () => {
+    const { body } = await graphql(running.url, 'mutation { addTodo(title: "t") { title audit } }', { token: kit.token({ userId: 'ed', roles: ['editor'] }) });
+    expect(body).toEqual({ data: { addTodo: { title: 't', audit: '2 seen by ed' } } });
+    const query = await graphql(running.url, '{ todos { audit } }', { token: kit.token({ roles: ['user'] }) });
+    expect(errorOf(query.body)).toMatchObject({ path: ['todos', expect.anything(), 'audit'], extensions: { code: 'FORBIDDEN' } });
   });
 
   it('judges a mutation as the action @AclAction() names', async () => {

@@ -117,6 +117,16 @@ export class ItemResolver {
   }
 }
 
+/** A guarded field of what queries and mutations return: judged as `graphql:Todo.audit`, a read, under a mutation too. */
+@Resolver(() => Todo)
+@UseGuards(MicrokubesAuthGuard)
+export class TodoFieldResolver {
+  @ResolveField(() => String)
+  audit(@Parent() todo: Todo, @CurrentAuth() auth: Auth): string {
+    return `${todo.id} seen by ${auth.userId}`;
+  }
+}
+
 /** No class guard: secured by a method guard only. */
 @Resolver()
 export class MethodGuardResolver {
@@ -171,7 +181,7 @@ async function* ticker(userId: string): AsyncIterableIterator<string> {
   }
 }
 
-export const GRAPHQL_RESOLVERS: Type[] = [TodoResolver, ItemResolver, MethodGuardResolver, ScopedResolver, GraphqlCallerService];
+export const GRAPHQL_RESOLVERS: Type[] = [TodoResolver, TodoFieldResolver, ItemResolver, MethodGuardResolver, ScopedResolver, GraphqlCallerService];
 
 /** GraphQLModule for a driver: code first, the schema in memory, guards on field resolvers. */
 export function graphqlModule(driver: GraphqlDriver, options: { subscriptions?: boolean } = {}): DynamicModule {

@@ -84,6 +84,18 @@ describe('AclPolicySet', () => {
     expect(decide({})).toBe(true);
   });
 
+  it('OwnerCondition on facts the caller chose (arguments, a message): an absent or nested owner does not pass', () => {
+    const set = AclPolicySet.compile([allow('own', { conditions: { owner: { type: 'OwnerCondition' } } })]);
+    const decide = (context?: Record<string, unknown>) => set.decide({ auth: auth(), resource: '/todo/1', action: 'api:read', context, ownerRequired: true }).allowed;
+    expect(decide({ owner: 'u1' })).toBe(true);
+    expect(decide({ owner: 'u2' })).toBe(false);
+    expect(decide({})).toBe(false);
+    expect(decide(undefined)).toBe(false);
+    expect(decide({ owner: null })).toBe(false);
+    expect(decide({ input: { owner: 'u1' } })).toBe(false);
+    expect(decide({ owner: ['u1'] })).toBe(false);
+  });
+
   it.each([
     ['admin', ['admin']],
     ['admin and user', ['admin', 'user']],
