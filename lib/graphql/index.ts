@@ -11,3 +11,4 @@ export {
   type GraphqlWsConnection,
   type GraphqlWsContext,
 } from './graphql-ws-authentication.js';
+export { GRAPHQL_WS_CONNECTION, type GraphqlConnection } from '../transports/graphql.transport.js';
