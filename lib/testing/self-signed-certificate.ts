@@ -12,7 +12,7 @@ export function selfSignedCertificate(privateKey: KeyObject, commonName = 'micro
   const sha256WithRsa = sequence(oid('1.2.840.113549.1.1.11'), nullValue());
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))), // v3
-    integer(positive(randomBytes(16))),
+    integer(derSerialNumber(randomBytes(16))),
     sha256WithRsa,
     name,
     sequence(utcTime(new Date(now - 60_000)), utcTime(new Date(now + validDays * 86_400_000))),
@@ -46,9 +46,17 @@ const nullValue = () => Buffer.from([0x05, 0x00]);
 const utf8String = (text: string) => element(0x0c, Buffer.from(text, 'utf8'));
 const bitString = (bits: Buffer) => element(0x03, Buffer.concat([Buffer.from([0]), bits]));
 
-/** A serial number must be positive: a leading zero byte where the top bit is set. */
-function positive(bytes: Buffer): Buffer {
-  return bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
+/**
+ * A serial number as a DER INTEGER: positive (a leading zero byte where the top bit is set) and
+ * minimal (no other leading zero byte: OpenSSL 3 refuses "illegal padding", which random bytes
+ * starting with 0x00 would give one certificate in 512), never zero. @internal
+ */
+export function derSerialNumber(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const minimal = bytes.subarray(start);
+  if (minimal.length === 1 && minimal[0] === 0) return Buffer.from([1]);
+  return minimal[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal;
 }
 
 function utcTime(date: Date): Buffer {
