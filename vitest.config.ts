@@ -11,6 +11,7 @@ export default defineConfig({
       'microkubes-nestjs/testing': fileURLToPath(new URL('./lib/testing/index.ts', import.meta.url)),
       'microkubes-nestjs/graphql': fileURLToPath(new URL('./lib/graphql/index.ts', import.meta.url)),
       'microkubes-nestjs/socket.io': fileURLToPath(new URL('./lib/socket.io/index.ts', import.meta.url)),
+      'microkubes-nestjs/microservices': fileURLToPath(new URL('./lib/microservices/index.ts', import.meta.url)),
       'microkubes-nestjs/ws': fileURLToPath(new URL('./lib/ws/index.ts', import.meta.url)),
       'microkubes-nestjs': fileURLToPath(new URL('./lib/index.ts', import.meta.url)),
     },

@@ -7,6 +7,7 @@ export type { ResolvedMicrokubesOptions, ResolvedSecurityOptions, ResolvedTokenO
 export type { ResolvedAclOptions } from './config/resolved-acl-options.js';
 export type { ResolvedEndpointOptions, ResolvedHealthCheckOptions } from './config/resolved-endpoint-options.js';
 export type { ResolvedRetryOptions } from './config/resolved-retry-options.js';
+export type { ResolvedServiceCallsOptions } from './config/resolved-service-calls-options.js';
 
 export type { ServiceConfig } from './config/service-config.interface.js';
 export { ServiceConfigError } from './config/service-config.error.js';
@@ -24,6 +25,9 @@ export { MicrokubesAuthGuard } from './guards/microkubes-auth.guard.js';
 export { MicrokubesAuthenticator, type NamedStrategy } from './security/microkubes-authenticator.js';
 export { ConnectionAuthenticator } from './security/connection-authenticator.js';
 export { MAX_TOKEN_LENGTH, type UpgradeRequest } from './security/token-credentials.js';
+export { ServiceCalls, type CallMode, type ServiceCallHeaders, type HeaderTarget, type AxiosLike } from './calls/service-calls.js';
+export { ServiceCallError } from './calls/service-call.error.js';
+export { currentCall, runInCall, type CurrentCall } from './calls/current-call.js';
 export type { Credentials } from './security/credentials.js';
 export type { Refusal } from './security/refusal.js';
 export type { VerifiedTokenCache } from './security/verified-token.cache.js';

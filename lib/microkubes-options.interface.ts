@@ -398,6 +398,25 @@ export interface VersionEndpointOptions {
   path?: string;
 }
 
+/**
+ * The calls this service makes to other services (`ServiceCalls`): each carries the caller's own
+ * token (relay) or a system token the service signs with its `system` key, as the platform's Go
+ * services do, and an `x-request-id`.
+ */
+export interface ServiceCallsOptions {
+  /**
+   * `iss` and `sub` of the system tokens: the service's name, as the Go services put theirs.
+   * Default: `gateway.name`. Needed for system tokens when there is no gateway.
+   */
+  serviceName?: string;
+  /** The private key system tokens are signed with (RS256), by its name in the keys. Default `system`; `false`: relay only. */
+  systemKey?: string | false;
+  /** Seconds a system token is valid. Default 30, as the platform's. */
+  systemTokenLifetime?: number;
+  /** A system token is reused until this many seconds before its `exp`, then signed anew. Default 5. */
+  systemTokenRenewBefore?: number;
+}
+
 export interface MicrokubesModuleOptions {
   /**
    * Directory of keys, named as on the platform: `*.pub` public keys, `*.pem`, `*.key` or no
@@ -427,4 +446,10 @@ export interface MicrokubesModuleOptions {
    * it on, and start-up then fails without a `version`; `false` turns it off.
    */
   versionEndpoint?: VersionEndpointOptions | boolean;
+  /**
+   * Calls to other services with the caller's token or a system token (`ServiceCalls`). Default
+   * off: nothing is kept per call. `true` takes every default (relay, and system tokens signed
+   * with the `system` key).
+   */
+  serviceCalls?: ServiceCallsOptions | boolean;
 }

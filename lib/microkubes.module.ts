@@ -1,7 +1,10 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module, type CanActivate, type DynamicModule, type NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { CurrentCallInterceptor } from './calls/current-call.interceptor.js';
+import { ServiceCalls, SYSTEM_TOKENS } from './calls/service-calls.js';
+import { SystemTokens } from './calls/system-tokens.js';
 import { AccessControlGuard } from './guards/access-control.guard.js';
 import { AclPolicyEnforcer } from './acl/acl-policy.enforcer.js';
 import { AclGuard } from './guards/acl.guard.js';
@@ -50,6 +53,19 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     { provide: SAML_SERVICE_PROVIDER, inject: [MICROKUBES_OPTIONS, KeyStore], useFactory: buildSamlServiceProvider },
     { provide: MicrokubesAuthenticator, inject: [MICROKUBES_OPTIONS, KeyStore, SAML_SERVICE_PROVIDER], useFactory: buildSecurityChain },
     ConnectionAuthenticator,
+    {
+      provide: SYSTEM_TOKENS,
+      inject: [MICROKUBES_OPTIONS, KeyStore],
+      useFactory: (options: ResolvedMicrokubesOptions, keys: KeyStore) => (options.serviceCalls ? (SystemTokens.create(options.serviceCalls, keys) ?? null) : null),
+    },
+    ServiceCalls,
+    CurrentCallInterceptor,
+    {
+      provide: APP_INTERCEPTOR,
+      inject: [MICROKUBES_OPTIONS, CurrentCallInterceptor],
+      // Nest skips a global enhancer whose factory gives null: off, it is not in any handler's chain.
+      useFactory: (options: ResolvedMicrokubesOptions, interceptor: CurrentCallInterceptor) => (options.serviceCalls ? interceptor : null),
+    },
     SamlRoutes,
     SamlRegistrationService,
     MicrokubesAuthGuard,
@@ -84,7 +100,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     },
   ],
   exports: [
-    MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, ConnectionAuthenticator, MicrokubesAuthGuard, AclPolicyEnforcer, RolesGuard, AccessControlGuard,
+    MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, ConnectionAuthenticator, ServiceCalls, MicrokubesAuthGuard, AclPolicyEnforcer, RolesGuard, AccessControlGuard,
     AclGuard, KongRegistrationService, MICROKUBES_AUTH, SAML_SERVICE_PROVIDER, SamlRegistrationService,
     KeyStoreHealthIndicator, KongAdminHealthIndicator,
   ],

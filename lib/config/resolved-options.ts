@@ -13,6 +13,7 @@ import { resolveFirewallOptions } from './resolved-firewall-options.js';
 import { resolveEndpointOptions, type ResolvedEndpointOptions } from './resolved-endpoint-options.js';
 import { resolveSamlOptions, type ResolvedSamlOptions } from './resolved-saml-options.js';
 import { resolveGatewayOptions, type ResolvedGatewayOptions } from './resolved-gateway-options.js';
+import { resolveServiceCallsOptions, type ResolvedServiceCallsOptions } from './resolved-service-calls-options.js';
 import { isObject, optionalArray, optionalBoolean, optionalInteger, optionalString, stringList, rejectUnknown } from './option-checks.js';
 
 export const PLATFORM_OAUTH2_ISSUER = 'Microkubes Authorization Server';
@@ -28,7 +29,7 @@ const DEFAULT_MAX_PATH_LENGTH = 2048;
 
 /** Option names, per level, so that a misspelt one is pointed out rather than silently ignored. */
 const KNOWN_OPTIONS = {
-  root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl', 'version', 'healthCheck', 'versionEndpoint'],
+  root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl', 'version', 'healthCheck', 'versionEndpoint', 'serviceCalls'],
   security: ['disable', 'jwt', 'oauth2', 'saml', 'publicRoutes', 'ignoreHttpMethods', 'firewall', 'maxPathLength', 'globalGuard', 'realm', 'tokenCache'],
   jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration'],
   oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'requiredScopes', 'jwksUri'],
@@ -80,6 +81,8 @@ export interface ResolvedMicrokubesOptions {
   acl: ResolvedAclOptions;
   /** The version, the health check and the version endpoint. */
   endpoints: ResolvedEndpointOptions;
+  /** Undefined when calls to other services get no help (the default). */
+  serviceCalls?: ResolvedServiceCallsOptions;
 }
 
 /** Validates the module's options once, at start-up, and fills in the defaults. */
@@ -141,6 +144,7 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
     gateway: resolveGatewayOptions(options.gateway),
     acl: resolveAclOptions(options.acl, maxPathLength),
     endpoints: resolveEndpointOptions(options),
+    serviceCalls: resolveServiceCallsOptions(options),
   };
 }
 

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import passport, { type Strategy } from 'passport';
 import { Auth } from '../auth/auth.js';
 import type { Credentials } from './credentials.js';
+import { rememberPresentedToken } from './presented-tokens.js';
 import { mostTelling, TokenRefusal } from './token-refusal.js';
 import type { TokenVerification } from './token-verification.js';
 import type { VerifiedTokenCache } from './verified-token.cache.js';
@@ -52,10 +53,22 @@ export class MicrokubesAuthenticator {
    * unexpectedly (a JWKS endpoint down) is logged and refused, as "authentication failed".
    */
   verify(credentials: Credentials): Promise<Auth | TokenRefusal> {
-    return this.authenticate(credentials, {}).catch((error: unknown) => {
-      logger.error(`Authentication failed unexpectedly: ${(error as Error)?.message ?? error}`);
-      return new TokenRefusal('authentication failed');
-    });
+    return this.authenticate(credentials, {}).then(
+      (result) => {
+        if (result instanceof Auth) this.rememberToken(result, credentials);
+        return result;
+      },
+      (error: unknown) => {
+        logger.error(`Authentication failed unexpectedly: ${(error as Error)?.message ?? error}`);
+        return new TokenRefusal('authentication failed');
+      },
+    );
+  }
+
+  /** The token the caller was authenticated with, for relaying it (ServiceCalls); none for a SAML session. */
+  private rememberToken(auth: Auth, credentials: Credentials): void {
+    const token = this.verifications.find((verification) => verification.strategy === auth.strategy)?.extract(credentials);
+    if (token) rememberPresentedToken(auth, token);
   }
 
   async authenticate(request: { headers: IncomingHttpHeaders }, response: object): Promise<Auth | TokenRefusal> {

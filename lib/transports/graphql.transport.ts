@@ -91,6 +91,10 @@ export class GraphqlTransport implements TransportAdapter {
     return repeated ?? { headers, from };
   }
 
+  requestId(context: ExecutionContext): unknown {
+    return graphqlRequest(context.getArgByIndex(2))?.headers?.['x-request-id'];
+  }
+
   passesUnauthenticated(): boolean {
     return false;
   }

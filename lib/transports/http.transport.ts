@@ -67,6 +67,10 @@ export class HttpTransport implements TransportAdapter {
     return repeated ?? { headers: request.headers, from: `${request.method} ${pathOf(request)}` };
   }
 
+  requestId(context: ExecutionContext): unknown {
+    return this.request(context).headers['x-request-id'];
+  }
+
   passesUnauthenticated(context: ExecutionContext): boolean {
     const request = this.request(context);
     if (this.security.ignoreHttpMethods.has(request.method) && handlerIsFor(request.method, context)) return true;

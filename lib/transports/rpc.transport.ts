@@ -63,6 +63,12 @@ export class RpcTransport implements TransportAdapter {
     return headerCredentials(this.security, messageHeaders(context), `${this.kind(context)} ${this.describe(context)}`);
   }
 
+  requestId(context: ExecutionContext): unknown {
+    const found = messageHeaders(context).find(([name]) => name.toLowerCase() === 'x-request-id')?.[1];
+    const value = Array.isArray(found) ? found[0] : found;
+    return Buffer.isBuffer(value) ? value.toString('utf8') : value;
+  }
+
   passesUnauthenticated(): boolean {
     return false;
   }

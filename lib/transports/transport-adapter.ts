@@ -23,6 +23,8 @@ export interface TransportAdapter {
   holder(context: ExecutionContext): object | undefined;
   /** What the caller presents; a refusal when what it presents is malformed or ambiguous. */
   credentials(context: ExecutionContext): Credentials | TokenRefusal;
+  /** The `x-request-id` the call came with, as it came (unchecked); undefined when none. */
+  requestId(context: ExecutionContext): unknown;
   /** Whether the call passes without a caller (HTTP: public routes and ignored methods). */
   passesUnauthenticated(context: ExecutionContext): boolean;
   target(context: ExecutionContext): AccessTarget;

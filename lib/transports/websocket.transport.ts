@@ -49,6 +49,11 @@ export class WebSocketTransport implements TransportAdapter {
     return socketCredentials(this.security, client);
   }
 
+  /** socket.io: its handshake's; ws keeps no request. */
+  requestId(context: ExecutionContext): unknown {
+    return (context.switchToWs().getClient<{ handshake?: { headers?: Record<string, unknown> } }>()).handshake?.headers?.['x-request-id'];
+  }
+
   passesUnauthenticated(): boolean {
     return false;
   }

@@ -1,0 +1,107 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Auth } from '../auth/auth.js';
+import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
+import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
+import { presentedToken } from '../security/presented-tokens.js';
+import { currentCall } from './current-call.js';
+import { requestIdFor } from './request-id.js';
+import { ServiceCallError } from './service-call.error.js';
+import { SystemTokens } from './system-tokens.js';
+
+/**
+ * Whose credentials a call to another service carries:
+ * - `relay`: the caller's own token, of the request, operation, socket or message being handled
+ *   (found without passing it by hand). The other service sees the user, with the user's full
+ *   rights: anything this service can be made to call, the user can reach through it.
+ * - `system`: the service's system token (`userId`, `username` and `roles` "system", `scope`
+ *   api:read), for calls the service makes on its own behalf, or that no user may make directly.
+ */
+export type CallMode = 'relay' | 'system';
+
+/** The headers a call to another service carries. */
+export interface ServiceCallHeaders {
+  authorization: string;
+  'x-request-id': string;
+}
+
+/** Something headers can be set on: @grpc/grpc-js' Metadata, NATS' MsgHdrs, a Headers object, axios' headers. */
+export interface HeaderTarget {
+  set(name: string, value: string): unknown;
+}
+
+/** Headers that can also tell what they hold already (axios' AxiosHeaders). */
+interface CheckedHeaderTarget extends HeaderTarget {
+  has(name: string): boolean;
+}
+
+/** What of an axios instance (`HttpService.axiosRef`) is used: its request interceptors. */
+export interface AxiosLike {
+  interceptors: { request: { use(onFulfilled: (config: { headers: HeaderTarget }) => unknown): number } };
+}
+
+export const SYSTEM_TOKENS = Symbol('microkubes system tokens');
+
+/**
+ * Credentials for the calls this service makes to others (`serviceCalls` option): the relayed
+ * caller's token or the service's system token, and an `x-request-id` (the incoming one, or one
+ * made for the call), as headers, on an axios instance, or on gRPC metadata. ClientProxy clients
+ * take them through `withServiceCalls()` of `microkubes-nestjs/microservices`.
+ */
+@Injectable()
+export class ServiceCalls {
+  constructor(
+    @Optional() @Inject(MICROKUBES_OPTIONS) private readonly options?: ResolvedMicrokubesOptions,
+    @Optional() @Inject(SYSTEM_TOKENS) private readonly systemTokens?: SystemTokens | null,
+  ) {}
+
+  /** The caller of the call being handled, if a guard authenticated one. */
+  currentCaller(): Auth | undefined {
+    return currentCall()?.auth;
+  }
+
+  /** The headers a call made now carries; throws a ServiceCallError when it cannot carry `mode`'s credentials. */
+  headers(mode: CallMode): ServiceCallHeaders {
+    const call = currentCall();
+    return { authorization: `Bearer ${this.token(mode, call?.auth)}`, 'x-request-id': call?.requestId ?? requestIdFor(undefined) };
+  }
+
+  /** Sets the headers on `target` (gRPC `Metadata`, say) and returns it. */
+  applyTo<T extends HeaderTarget>(target: T, mode: CallMode): T {
+    for (const [name, value] of Object.entries(this.headers(mode))) target.set(name, value);
+    return target;
+  }
+
+  /**
+   * Every request of `instance` (an `HttpService`'s `axiosRef`) carries the headers, made when it
+   * is sent; a request that sets `Authorization` or `x-request-id` itself keeps its own.
+   */
+  useWith<T extends AxiosLike>(instance: T, mode: CallMode): T {
+    instance.interceptors.request.use((config) => {
+      const headers = config.headers as CheckedHeaderTarget;
+      const own = (name: string) => typeof headers.has === 'function' && headers.has(name);
+      if (!own('authorization')) headers.set('authorization', `Bearer ${this.token(mode, currentCall()?.auth)}`);
+      if (!own('x-request-id')) headers.set('x-request-id', currentCall()?.requestId ?? requestIdFor(undefined));
+      return config;
+    });
+    return instance;
+  }
+
+  /** How many system tokens this process has signed (one per token lifetime, whatever the load). */
+  get systemTokenSignatures(): number {
+    return this.systemTokens?.signatures ?? 0;
+  }
+
+  private token(mode: CallMode, caller: Auth | undefined): string {
+    if (!this.options?.serviceCalls) throw new ServiceCallError('serviceCalls is not configured: set MicrokubesModule option serviceCalls');
+    if (mode === 'system') {
+      if (!this.systemTokens) throw new ServiceCallError('system tokens are off (serviceCalls.systemKey: false)');
+      return this.systemTokens.token();
+    }
+    if (!caller) {
+      throw new ServiceCallError('no caller to relay: this code does not run in a call that MicrokubesAuthGuard authenticated (a @Public() route, a timer, start-up)');
+    }
+    const token = presentedToken(caller);
+    if (!token) throw new ServiceCallError(`no token to relay: ${caller.username} signed in with a SAML session`);
+    return token;
+  }
+}
