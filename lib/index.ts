@@ -25,7 +25,7 @@ export { MicrokubesAuthGuard } from './guards/microkubes-auth.guard.js';
 export { MicrokubesAuthenticator, type NamedStrategy } from './security/microkubes-authenticator.js';
 export { ConnectionAuthenticator } from './security/connection-authenticator.js';
 export { MAX_TOKEN_LENGTH, type UpgradeRequest } from './security/token-credentials.js';
-export { ServiceCalls, type CallMode, type ServiceCallHeaders, type HeaderTarget, type AxiosLike } from './calls/service-calls.js';
+export { ServiceCalls, type CallMode, type ServiceCallHeaders, type HeaderTarget } from './calls/service-calls.js';
 export { ServiceCallError } from './calls/service-call.error.js';
 export { currentCall, runInCall, type CurrentCall } from './calls/current-call.js';
 export type { Credentials } from './security/credentials.js';

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { AxiosInstance } from 'axios';
 import type { Auth } from '../auth/auth.js';
 import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
@@ -29,15 +30,7 @@ export interface HeaderTarget {
   set(name: string, value: string): unknown;
 }
 
-/** Headers that can also tell what they hold already (axios' AxiosHeaders). */
-interface CheckedHeaderTarget extends HeaderTarget {
-  has(name: string): boolean;
-}
 
-/** What of an axios instance (`HttpService.axiosRef`) is used: its request interceptors. */
-export interface AxiosLike {
-  interceptors: { request: { use(onFulfilled: (config: { headers: HeaderTarget }) => unknown): number } };
-}
 
 export const SYSTEM_TOKENS = Symbol('microkubes system tokens');
 
@@ -75,12 +68,10 @@ export class ServiceCalls {
    * Every request of `instance` (an `HttpService`'s `axiosRef`) carries the headers, made when it
    * is sent; a request that sets `Authorization` or `x-request-id` itself keeps its own.
    */
-  useWith<T extends AxiosLike>(instance: T, mode: CallMode): T {
+  useWith<T extends AxiosInstance>(instance: T, mode: CallMode): T {
     instance.interceptors.request.use((config) => {
-      const headers = config.headers as CheckedHeaderTarget;
-      const own = (name: string) => typeof headers.has === 'function' && headers.has(name);
-      if (!own('authorization')) headers.set('authorization', `Bearer ${this.token(mode, currentCall()?.auth)}`);
-      if (!own('x-request-id')) headers.set('x-request-id', currentCall()?.requestId ?? requestIdFor(undefined));
+      if (!config.headers.has('authorization')) config.headers.set('authorization', `Bearer ${this.token(mode, currentCall()?.auth)}`);
+      if (!config.headers.has('x-request-id')) config.headers.set('x-request-id', currentCall()?.requestId ?? requestIdFor(undefined));
       return config;
     });
     return instance;
