@@ -42,6 +42,7 @@ export const SYSTEM_TOKENS = Symbol('microkubes system tokens');
  */
 @Injectable()
 export class ServiceCalls {
+  /** @internal Nest builds it: inject ServiceCalls. */
   constructor(
     @Optional() @Inject(MICROKUBES_OPTIONS) private readonly options?: ResolvedMicrokubesOptions,
     @Optional() @Inject(SYSTEM_TOKENS) private readonly systemTokens?: SystemTokens | null,

@@ -42,9 +42,7 @@ export class SystemTokens {
     const now = Date.now();
     if (this.minted && this.minted.key === key && now < this.minted.renewAt) return this.minted.token;
     const exp = Math.floor(now / 1000) + this.options.systemTokenLifetimeSeconds;
-    const name = this.options.serviceName;
-    const claims = { exp, iss: name, jti: randomUUID(), nbf: 0, roles: 'system', scope: 'api:read', sub: name, userId: 'system', username: 'system' };
-    const token = jwt.sign(claims, key, { algorithm: 'RS256', noTimestamp: true });
+    const token = signSystemToken(key, this.options.serviceName, exp);
     this.signed++;
     this.minted = { token, key, renewAt: (exp - this.options.systemTokenRenewBeforeSeconds) * 1000 };
     return token;
@@ -54,6 +52,15 @@ export class SystemTokens {
   get signatures(): number {
     return this.signed;
   }
+}
+
+/**
+ * A system token as the platform's Go services sign theirs (microservice-registration's
+ * selfSignJWT): RS256, header `{"alg":"RS256","typ":"JWT"}`, the claims in encoding/json's order.
+ */
+export function signSystemToken(key: KeyObject, serviceName: string, exp: number): string {
+  const claims = { exp, iss: serviceName, jti: randomUUID(), nbf: 0, roles: 'system', scope: 'api:read', sub: serviceName, userId: 'system', username: 'system' };
+  return jwt.sign(claims, key, { algorithm: 'RS256', noTimestamp: true });
 }
 
 function systemKeyOf(keys: KeyStore, name: string, error: (problem: string) => Error): KeyObject {

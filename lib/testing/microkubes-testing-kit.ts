@@ -1,4 +1,8 @@
 import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
+import { Auth } from '../auth/auth.js';
+import { runInCall } from '../calls/current-call.js';
+import { signSystemToken } from '../calls/system-tokens.js';
+import { MicrokubesAuthenticator } from '../security/microkubes-authenticator.js';
 import { join } from 'node:path';
 import { serviceConfigOptions, type ServiceConfigSource } from '../config/service-config-options.js';
 import type { MicrokubesModuleOptions } from '../microkubes-options.interface.js';
@@ -112,6 +116,28 @@ export class MicrokubesTestingKit {
   /** jwt-issuer's internal 30-second token, signed with the `system` key. */
   systemToken(claims: Record<string, unknown> = {}): string {
     return systemToken(this.keys.system.privateKey, claims);
+  }
+
+  /**
+   * A system token as another service's `ServiceCalls` (and the platform's Go services) sign it:
+   * RS256 with the kit's `system` key, `iss`/`sub` the calling service's name, 30 seconds. For
+   * testing a handler that other services call with `mode: 'system'`.
+   */
+  serviceSystemToken(serviceName = 'test-service', lifetimeSeconds = 30): string {
+    return signSystemToken(this.keys.system.privateKey, serviceName, Math.floor(Date.now() / 1000) + lifetimeSeconds);
+  }
+
+  /**
+   * Runs `work` as the handling of a call by `caller` (a token, or a caller to mint one for) in
+   * `app`: the token is verified by the app's own security chain, and `ServiceCalls` in `relay`
+   * mode then forwards it, as it would inside a guarded handler. Rejects if the app refuses the
+   * token. For testing the calls a service makes without an incoming request.
+   */
+  async asCaller<T>(app: INestApplicationContext, caller: TestCaller | string, work: () => T | Promise<T>, requestId = 'test-request'): Promise<T> {
+    const token = typeof caller === 'string' ? caller : this.token(caller);
+    const result = await app.get(MicrokubesAuthenticator).verify({ headers: { authorization: `Bearer ${token}` }, from: 'kit.asCaller' });
+    if (!(result instanceof Auth)) throw new Error(`kit.asCaller: the app refuses the token: ${result.message}`);
+    return runInCall({ auth: result, requestId }, work);
   }
 
   /** An authorization-server access token (RS256, 30 days, `sub` the client id). */

@@ -3,7 +3,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Auth, CurrentAuth, MicrokubesAuthGuard, Roles, RolesGuard, UseRoles, AccessControlGuard } from 'microkubes-nestjs';
+import { Auth, CurrentAuth, MicrokubesAuthGuard, Roles, RolesGuard, ServiceCalls, UseRoles, AccessControlGuard } from 'microkubes-nestjs';
 import { KongAdminEmulator, LoginBrowsers, MicrokubesTestingKit, TEST_USER } from 'microkubes-nestjs/testing';
 import { PLATFORMS, type HttpPlatform } from '../support/test-app.js';
 
@@ -151,6 +151,41 @@ describe("the testing kit with a platform service config: Kong and the IdP out o
       delete process.env.API_GATEWAY_URL;
       await kong.stop();
     }
+  });
+});
+
+describe('the kit for the calls a service makes and the message handlers it has', () => {
+  const kit = MicrokubesTestingKit.create();
+  let app: INestApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [kit.module({ serviceCalls: { serviceName: 'orders' }, security: { globalGuard: true } })], controllers: [MeController] })
+      .compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    url = await listen(app);
+  });
+  afterAll(async () => {
+    await app?.close();
+    kit.remove();
+  });
+
+  it('runs code as a caller: ServiceCalls relays that caller, verified by the app, with the request id given', async () => {
+    const token = kit.token({ userId: 'relayed-user' });
+    const headers = await kit.asCaller(app, token, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return app.get(ServiceCalls).headers('relay');
+    }, 'trace-7');
+    expect(headers).toEqual({ authorization: `Bearer ${token}`, 'x-request-id': 'trace-7' });
+    await expect(kit.asCaller(app, kit.expiredToken(), () => 'ran')).rejects.toThrow('the app refuses the token: token expired');
+  });
+
+  it("mints another service's system token, which the module takes as the caller system", async () => {
+    const token = kit.serviceSystemToken('billing');
+    const { body } = await fetch(`${url}/me`, { headers: { authorization: `Bearer ${token}` } }).then(async (response) => ({ body: await response.json() }));
+    expect(body).toMatchObject({ userId: 'system', roles: ['system'], scopes: ['api:read'] });
+    const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as unknown;
+    expect(header).toEqual({ alg: 'RS256', typ: 'JWT' });
   });
 });
 
