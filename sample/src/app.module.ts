@@ -1,8 +1,10 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
+import { ClientProxyFactory } from '@nestjs/microservices';
 import { GraphQLModule } from '@nestjs/graphql';
-import { ConnectionAuthenticator, MicrokubesModule, readServiceConfig, type AccessControlGrants } from 'microkubes-nestjs';
+import { ConnectionAuthenticator, MicrokubesModule, readServiceConfig, ServiceCalls, type AccessControlGrants } from 'microkubes-nestjs';
 import { graphqlWsAuthentication } from 'microkubes-nestjs/graphql';
+import { withServiceCalls } from 'microkubes-nestjs/microservices';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AccessController } from './access.controller.js';
@@ -10,7 +12,10 @@ import { ensureDevKeys } from './dev-keys.js';
 import { gatewayFromEnvironment } from './gateway-settings.js';
 import { HelloController } from './hello.controller.js';
 import { HelloGateway } from './hello.gateway.js';
+import { HelloHandlers } from './hello.handlers.js';
 import { HelloResolver } from './hello.resolver.js';
+import { HELLO_OVER_TCP, RelayController } from './relay.controller.js';
+import { rpcClientOptions } from './rpc-settings.js';
 import { SamlHelloController } from './saml-hello.controller.js';
 import { samlFromEnvironment } from './saml-settings.js';
 
@@ -34,6 +39,8 @@ const microkubes = process.env.SERVICE_CONFIG_FILE
       ...(process.env.MICROKUBES_KEYS_DIR && { keysDir: process.env.MICROKUBES_KEYS_DIR }),
       security: { saml },
       acl: { grants },
+      // Relay only: the sample calls itself with its callers' tokens (no system key needed).
+      serviceCalls: { systemKey: false },
     })
   : MicrokubesModule.forRootAsync({
       useFactory: () => {
@@ -49,6 +56,8 @@ const microkubes = process.env.SERVICE_CONFIG_FILE
           acl: { grants, policies: platformConfig.security?.acl?.policies },
           // Served at GET /version; GET /healthcheck is on by default.
           version: platformConfig.version,
+          // Calls to other services (here, itself) relay the caller's token; no system key needed.
+          serviceCalls: { serviceName: 'hello-service', systemKey: false },
         };
       },
     });
@@ -65,7 +74,16 @@ const graphql = GraphQLModule.forRootAsync<ApolloDriverConfig>({
 
 @Module({
   imports: [microkubes, graphql],
-  controllers: [HelloController, AccessController, ...(saml ? [SamlHelloController] : [])],
-  providers: [HelloResolver, HelloGateway],
+  controllers: [HelloController, AccessController, RelayController, HelloHandlers, ...(saml ? [SamlHelloController] : [])],
+  providers: [
+    HelloResolver,
+    HelloGateway,
+    {
+      provide: HELLO_OVER_TCP,
+      inject: [ServiceCalls],
+      // Every message carries the token of the caller being handled (Nest's packet metadata over TCP).
+      useFactory: (calls: ServiceCalls) => withServiceCalls(ClientProxyFactory.create(rpcClientOptions()), calls, 'relay'),
+    },
+  ],
 })
 export class AppModule {}

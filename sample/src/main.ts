@@ -3,9 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { readServiceConfig } from 'microkubes-nestjs';
 import { MicrokubesIoAdapter } from 'microkubes-nestjs/socket.io';
 import { AppModule } from './app.module.js';
+import { rpcServerOptions } from './rpc-settings.js';
 import { demoToken } from './dev-keys.js';
 
 async function main(): Promise<void> {
+  const configFile = process.env.SERVICE_CONFIG_FILE;
+  // From a service config, the port it gives Kong is the one to listen on (as the seed's read_config).
+  const port = Number(process.env.PORT ?? (configFile && readServiceConfig(configFile).service?.port) ?? 3000);
+  process.env.PORT ??= String(port);
   // abortOnError: false lets a start-up error (a bad key, an invalid option, Kong refusing the
   // registration) reach the catch below.
   const app = await NestFactory.create(AppModule, { abortOnError: false });
@@ -13,9 +18,9 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
   // socket.io connections are authenticated at their handshake, before any gateway handler runs.
   app.useWebSocketAdapter(new MicrokubesIoAdapter(app));
-  const configFile = process.env.SERVICE_CONFIG_FILE;
-  // From a service config, the port it gives Kong is the one to listen on (as the seed's read_config).
-  const port = Number(process.env.PORT ?? (configFile && readServiceConfig(configFile).service?.port) ?? 3000);
+  // The message handlers over TCP, behind the app's guards and interceptors (inheritAppConfig).
+  app.connectMicroservice(rpcServerOptions(), { inheritAppConfig: true });
+  await app.startAllMicroservices();
   await app.listen(port);
 
   console.log(`hello-service listening on http://localhost:${port}`);
@@ -24,6 +29,7 @@ async function main(): Promise<void> {
     console.log('\nDevelopment keys in sample/.keys. A demo token, minted as jwt-issuer does:\n');
     console.log(`  ${token}\n`);
     console.log(`  curl -H "Authorization: Bearer ${token}" http://localhost:${port}/hello\n`);
+    console.log(`  curl -H "Authorization: Bearer ${token}" http://localhost:${port}/hello/relayed    (relayed over TCP to port ${rpcServerOptions().options?.port})\n`);
     console.log(`  curl -H "Authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"query":"{ hello }"}' http://localhost:${port}/graphql\n`);
     console.log(`  socket.io: io('http://localhost:${port}', { auth: { token: '<the token>' } }).emit('hello'); graphql-ws: connectionParams { authorization: 'Bearer <the token>' }\n`);
   }

@@ -6,7 +6,8 @@ import { AppModule, SAMPLE_SERVICE_CONFIG } from '../../sample/src/app.module.js
 import { demoToken, ensureDevKeys } from '../../sample/src/dev-keys.js';
 import { gatewayFromEnvironment } from '../../sample/src/gateway-settings.js';
 import { authServerToken, jwtIssuerToken, KongAdminEmulator, platformKeysDir, systemToken, type PlatformKeysDir } from '../../lib/testing/index.js';
-import { bearer, getJson, rawRequest, startApp, type RunningApp } from '../support/test-app.js';
+import { rpcServerOptions } from '../../sample/src/rpc-settings.js';
+import { bearer, freePort, getJson, rawRequest, startApp, type RunningApp } from '../support/test-app.js';
 import { createClient } from 'graphql-ws';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -19,11 +20,17 @@ describe('the sample service, on platform keys', () => {
   beforeAll(async () => {
     keys = platformKeysDir();
     process.env.MICROKUBES_KEYS_DIR = keys.dir;
-    // As main.ts does: socket.io connections authenticated at their handshake.
-    running = await startApp('express', { imports: [AppModule] }, 0, { setup: (app) => app.useWebSocketAdapter(new MicrokubesIoAdapter(app)) });
+    process.env.RPC_PORT = String(await freePort());
+    // As main.ts does: socket.io connections authenticated at their handshake, and the message
+    // handlers over TCP.
+    running = await startApp('express', { imports: [AppModule] }, 0, {
+      setup: (app) => app.useWebSocketAdapter(new MicrokubesIoAdapter(app)),
+      microservices: [rpcServerOptions()],
+    });
   });
   afterAll(async () => {
     delete process.env.MICROKUBES_KEYS_DIR;
+    delete process.env.RPC_PORT;
     await running?.close();
     keys?.remove();
   });
@@ -68,6 +75,14 @@ describe('the sample service, on platform keys', () => {
       socket.close();
       anonymous.close();
     }
+  });
+
+  it('calls itself over TCP with the caller relayed: GET /hello/relayed answers what the message handler saw', async () => {
+    const token = jwtIssuerToken(keys.default.privateKey, { userId: 'u-7', username: 'joe@example.com' });
+    const { status, body } = await getJson(`${running.url}/hello/relayed`, bearer(token));
+    expect(status).toBe(200);
+    expect(body).toEqual({ message: 'Hello joe@example.com, over TCP', userId: 'u-7' });
+    expect((await getJson(`${running.url}/hello/relayed`)).status).toBe(401);
   });
 
   it('takes OAuth2 access tokens too', async () => {

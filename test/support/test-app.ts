@@ -29,7 +29,7 @@ export async function startApp(
   platform: HttpPlatform,
   metadata: ModuleMetadata,
   port = 0,
-  options: { bodyParser?: boolean; globalPrefix?: string; setup?: (app: INestApplication) => void } = {},
+  options: { bodyParser?: boolean; globalPrefix?: string; setup?: (app: INestApplication) => void; microservices?: object[] } = {},
 ): Promise<RunningApp> {
   const logger = new RecordingLogger();
   const moduleRef = await Test.createTestingModule(metadata).setLogger(logger).compile();
@@ -39,6 +39,9 @@ export async function startApp(
   if (options.globalPrefix) app.setGlobalPrefix(options.globalPrefix);
   options.setup?.(app);
   app.useLogger(logger);
+  // A hybrid app, as main.ts makes the sample: message transports behind the app's guards.
+  for (const microservice of options.microservices ?? []) app.connectMicroservice(microservice, { inheritAppConfig: true });
+  if (options.microservices?.length) await app.startAllMicroservices();
   await app.listen(port, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}`, logger, close: () => app.close() };
