@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import passport, { type Strategy } from 'passport';
 import { Auth } from '../auth/auth.js';
 import type { Credentials } from './credentials.js';
-import { rememberPresentedToken } from './presented-tokens.js';
+import { presentedToken, rememberPresentedToken } from './presented-tokens.js';
 import { mostTelling, TokenRefusal } from './token-refusal.js';
 import type { TokenVerification } from './token-verification.js';
 import type { VerifiedTokenCache } from './verified-token.cache.js';
@@ -67,6 +67,8 @@ export class MicrokubesAuthenticator {
 
   /** The token the caller was authenticated with, for relaying it (ServiceCalls); none for a SAML session. */
   private rememberToken(auth: Auth, credentials: Credentials): void {
+    // A cached caller has its token already: the cache gives one Auth per token.
+    if (presentedToken(auth) !== undefined) return;
     const token = this.verifications.find((verification) => verification.strategy === auth.strategy)?.extract(credentials);
     if (token) rememberPresentedToken(auth, token);
   }
