@@ -6,7 +6,8 @@
 # ESM mode for the ESM app, node:test for the CommonJS one. Then an install from a git URL (which
 # builds dist/ through `prepare`), @nestjs/graphql 14 beside the module without a peer conflict,
 # none of the optional peers in an HTTP-only app, and an app with GraphQL and a socket.io gateway
-# on microkubes-nestjs/graphql and /socket.io. Needs the npm registry; takes a few minutes.
+# on microkubes-nestjs/graphql and /socket.io, and a TCP handler called with a relayed caller on
+# microkubes-nestjs/microservices. Needs the npm registry; takes a few minutes.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
@@ -108,4 +109,9 @@ cp "$repo/test/package/consumer-realtime.ts" "$work/esm/src/"
 # (@apollo/gateway, ts-morph): this app's libraries are not checked, its code is, strictly.
 (cd "$work/esm" && npx tsc -p . --skipLibCheck) || { echo 'package: the GraphQL/socket.io consumer does not type-check'; exit 1; }
 (cd "$work/esm" && node dist/consumer-realtime.js) || { echo 'package: the GraphQL/socket.io consumer does not run'; exit 1; }
+echo "package: a TCP message handler called with the caller relayed, through microkubes-nestjs/microservices, strict types"
+(cd "$work/esm" && npm install --no-audit --no-fund --loglevel=error "@nestjs/microservices@$(version_of @nestjs/microservices)" >"$work/rpc.log" 2>&1) || { cat "$work/rpc.log"; exit 1; }
+cp "$repo/test/package/consumer-rpc.ts" "$work/esm/src/"
+(cd "$work/esm" && npx tsc -p . --skipLibCheck) || { echo 'package: the RPC consumer does not type-check'; exit 1; }
+(cd "$work/esm" && node dist/consumer-rpc.js) || { echo 'package: the RPC consumer does not run'; exit 1; }
 echo "package: all checks passed"
