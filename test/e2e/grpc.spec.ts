@@ -30,6 +30,17 @@ function call(client: HelloClient, method: 'WhoAmI' | 'Admin', tag: string, entr
   return new Promise((resolve) => client[method]({ tag }, metadata, (error, response) => resolve(error ?? response!)));
 }
 
+/** Policies on `grpc:<Service>/<Method>`: everyone may call, but the banned not WhoAmI. */
+const OPTIONS = {
+  acl: {
+    enforcePolicies: true,
+    policies: [
+      { id: 'hello', effect: 'allow' as const, subjects: ['<.+>'], resources: ['grpc:HelloService/<WhoAmI|Admin>'], actions: ['api:read'] },
+      { id: 'no-banned', effect: 'deny' as const, subjects: ['<.+>'], resources: ['grpc:HelloService/WhoAmI'], actions: ['api:read'], conditions: { roles: { type: 'RolesCondition', options: { values: ['banned'] } } } },
+    ],
+  },
+};
+
 describe('gRPC methods behind the module (@grpc/grpc-js server and client)', () => {
   const kit = MicrokubesTestingKit.create();
   let app: INestMicroservice;
@@ -37,7 +48,7 @@ describe('gRPC methods behind the module (@grpc/grpc-js server and client)', () 
 
   beforeAll(async () => {
     const url = `127.0.0.1:${await freePort()}`;
-    const moduleRef = await Test.createTestingModule({ imports: [kit.module({ acl: { enforcePolicies: false } })], controllers: [GrpcHandlers] })
+    const moduleRef = await Test.createTestingModule({ imports: [kit.module(OPTIONS)], controllers: [GrpcHandlers] })
       .setLogger(new RecordingLogger())
       .compile();
     app = moduleRef.createNestMicroservice({ transport: Transport.GRPC, options: { package: 'hello', protoPath: PROTO, url } });
@@ -75,6 +86,13 @@ describe('gRPC methods behind the module (@grpc/grpc-js server and client)', () 
     const denied = (await call(client, 'Admin', 't', [['authorization', kit.authorization({ roles: ['user'] })]])) as ServiceError;
     expect(denied.code).toBe(status.PERMISSION_DENIED);
     expect(await call(client, 'Admin', 't', [['authorization', kit.authorization({ roles: ['admin'] })]])).toMatchObject({ userId: 'secret' });
+  });
+
+  it('judges policies on grpc:<Service>/<Method>: a deny gives PERMISSION_DENIED', async () => {
+    const denied = (await call(client, 'WhoAmI', 't', [['authorization', kit.authorization({ roles: ['user', 'banned'] })]])) as ServiceError;
+    expect(denied.code).toBe(status.PERMISSION_DENIED);
+    expect(denied.details).toBe('access denied by policy');
+    expect(await call(client, 'Admin', 't', [['authorization', kit.authorization({ roles: ['admin', 'banned'] })]])).toMatchObject({ userId: 'secret' });
   });
 
   it('2,000 calls of 50 callers, 100 in flight: each sees its own caller', async () => {

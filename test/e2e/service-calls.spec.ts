@@ -22,6 +22,7 @@ import {
   type Seen,
   type ServiceB,
 } from '../support/service-calls-app.js';
+import { bearer, rpcEndpoint, TestRpcClient } from '../support/rpc-clients.js';
 import { freePort, getJson, RecordingLogger } from '../support/test-app.js';
 
 /** What a Go service's self-signed system token is made of (microservice-registration's selfSignJWT, jwt-go). */
@@ -43,10 +44,13 @@ describe('service-to-service calls: relay and system tokens over HTTP, TCP, NATS
   let serviceB: INestApplication;
   let serviceA: INestApplication;
   let a: string;
+  let aTcp: { transport: Transport.TCP; options: { host: string; port: number } };
+  let toA: TestRpcClient;
 
   beforeAll(async () => {
     [nats, rabbit] = await Promise.all([startNats(), startRabbitMq()]);
     const tcpPort = await freePort();
+    aTcp = { transport: Transport.TCP, options: { host: '127.0.0.1', port: await freePort() } };
     const grpcUrl = `127.0.0.1:${await freePort()}`;
     const queue = `mk-calls-${randomUUID()}`;
     const b: Omit<ServiceB, 'http'> = {
@@ -72,11 +76,16 @@ describe('service-to-service calls: relay and system tokens over HTTP, TCP, NATS
       .setLogger(new RecordingLogger())
       .compile();
     serviceA = aRef.createNestApplication({ logger: false });
+    // A's own message handlers, over TCP, behind its guards and its call-keeping interceptor.
+    serviceA.connectMicroservice(aTcp, { inheritAppConfig: true });
+    await serviceA.startAllMicroservices();
     await serviceA.listen(0, '127.0.0.1');
+    toA = new TestRpcClient(rpcEndpoint('tcp', { port: aTcp.options.port }));
     a = `http://127.0.0.1:${(serviceA.getHttpServer().address() as { port: number }).port}`;
   }, 90_000);
 
   afterAll(async () => {
+    await toA?.close();
     if (serviceA) await closeClients(serviceA.get<Clients>(CLIENTS));
     await serviceA?.close();
     await serviceB?.close();
@@ -96,6 +105,12 @@ describe('service-to-service calls: relay and system tokens over HTTP, TCP, NATS
     const { status, body } = await call('system', via, kit.bearer({ userId: 'ann' }).headers);
     expect(status).toBe(200);
     expect(body).toMatchObject({ userId: 'system', username: 'system', roles: ['system'], scopes: ['api:read'], iss: 'service-a' });
+  });
+
+  it.each(['http', 'nats', 'grpc'] as const)('relays from a message handler too: a TCP message to A, then A to B over %s, in both modes', async (via) => {
+    const caller = bearer(kit.token({ userId: 'msg-user', roles: ['user'] }));
+    expect(await toA.send('forward', { mode: 'relay', via }, [...caller, ['x-request-id', `m-${via}`]])).toMatchObject({ userId: 'msg-user', requestId: `m-${via}` });
+    expect(await toA.send('forward', { mode: 'system', via }, caller)).toMatchObject({ userId: 'system', iss: 'service-a' });
   });
 
   it('generates a request id when the call came without one, and replaces one that is not a plain id', async () => {

@@ -107,6 +107,12 @@ export class CallingController implements OnModuleInit {
     }
   }
 
+  /** A message handler of A's own (over TCP) that calls B in turn: the caller is the message's. */
+  @MessagePattern('forward')
+  forward(@Payload() request: { mode: CallMode; via: Via }): Promise<Seen> {
+    return this.callB(request.mode, request.via);
+  }
+
   private async callB(mode: CallMode, via: Via): Promise<Seen> {
     // Across an await first, as real handlers do: the call is still found after it.
     await new Promise((resolve) => setImmediate(resolve));
