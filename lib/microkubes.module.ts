@@ -3,6 +3,7 @@ import { Module, type CanActivate, type DynamicModule, type NestModule } from '@
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CurrentCallInterceptor } from './calls/current-call.interceptor.js';
+import { StreamCallCheck } from './transports/stream-call-check.js';
 import { ServiceCalls, SYSTEM_TOKENS } from './calls/service-calls.js';
 import { SystemTokens } from './calls/system-tokens.js';
 import { AccessControlGuard } from './guards/access-control.guard.js';
@@ -60,6 +61,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     },
     ServiceCalls,
     CurrentCallInterceptor,
+    StreamCallCheck,
     {
       provide: APP_INTERCEPTOR,
       inject: [MICROKUBES_OPTIONS, CurrentCallInterceptor],

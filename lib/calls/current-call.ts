@@ -20,3 +20,11 @@ export function currentCall(): CurrentCall | undefined {
 export function runInCall<T>(call: CurrentCall, work: () => T): T {
   return calls.run(call, work);
 }
+
+/**
+ * Runs `work` outside any call: what it sets up (a pooled connection, a long-lived timer) and
+ * every callback of it then finds no caller, rather than the caller it happened to be set up in.
+ */
+export function outsideAnyCall<T>(work: () => T): T {
+  return calls.exit(work);
+}

@@ -53,24 +53,37 @@ export class ServiceCalls {
     return currentCall()?.auth;
   }
 
-  /** The headers a call made now carries; throws a ServiceCallError when it cannot carry `mode`'s credentials. */
-  headers(mode: CallMode): ServiceCallHeaders {
+  /**
+   * The headers a call made now carries; throws a ServiceCallError when it cannot carry `mode`'s
+   * credentials. `caller` relays that caller (one a guard authenticated: an `Auth` of
+   * `@CurrentAuth()`) instead of the current call's, where no call is current (a callback of a
+   * pooled resource, a timer set up earlier).
+   */
+  headers(mode: CallMode, caller?: Auth): ServiceCallHeaders {
     const call = currentCall();
-    return { authorization: `Bearer ${this.token(mode, call?.auth)}`, 'x-request-id': call?.requestId ?? requestIdFor(undefined) };
+    return { authorization: `Bearer ${this.token(mode, caller ?? call?.auth)}`, 'x-request-id': call?.requestId ?? requestIdFor(undefined) };
   }
 
   /** Sets the headers on `target` (gRPC `Metadata`, say) and returns it. */
-  applyTo<T extends HeaderTarget>(target: T, mode: CallMode): T {
-    for (const [name, value] of Object.entries(this.headers(mode))) target.set(name, value);
+  applyTo<T extends HeaderTarget>(target: T, mode: CallMode, caller?: Auth): T {
+    for (const [name, value] of Object.entries(this.headers(mode, caller))) target.set(name, value);
     return target;
   }
 
   /**
-   * Every request of `instance` (an `HttpService`'s `axiosRef`) carries the headers, made when it
-   * is sent; a request that sets `Authorization` or `x-request-id` itself keeps its own.
+   * Every request of `instance` (an `HttpService`'s `axiosRef`) to one of `origins` carries the
+   * headers, made when it is sent; a request that sets `Authorization` or `x-request-id` itself
+   * keeps its own. Requests to any other origin get none: a token must not reach a webhook or a
+   * URL of a caller's choosing. `origins` defaults to the instance's `baseURL`; without either,
+   * this throws a ServiceCallError.
    */
-  useWith<T extends AxiosInstance>(instance: T, mode: CallMode): T {
+  useWith<T extends AxiosInstance>(instance: T, mode: CallMode, options: { origins?: readonly string[] } = {}): T {
+    const origins = new Set((options.origins ?? (instance.defaults.baseURL ? [instance.defaults.baseURL] : [])).map(originOf));
+    if (origins.size === 0 || origins.has(undefined)) {
+      throw new ServiceCallError('useWith: name the origins the credentials may go to ({ origins: ["http://kong:8000"] }), or give the axios instance a baseURL');
+    }
     instance.interceptors.request.use((config) => {
+      if (!origins.has(originOf(instance.getUri(config)))) return config;
       if (!config.headers.has('authorization')) config.headers.set('authorization', `Bearer ${this.token(mode, currentCall()?.auth)}`);
       if (!config.headers.has('x-request-id')) config.headers.set('x-request-id', currentCall()?.requestId ?? requestIdFor(undefined));
       return config;
@@ -95,5 +108,15 @@ export class ServiceCalls {
     const token = presentedToken(caller);
     if (!token) throw new ServiceCallError(`no token to relay: ${caller.username} signed in with a SAML session`);
     return token;
+  }
+}
+
+/** `http://kong:8000` of `http://kong:8000/orders?x=1`; undefined for what is no absolute URL. */
+function originOf(url: string): string | undefined {
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
   }
 }

@@ -5,6 +5,8 @@ import type { ResolvedServiceCallsOptions } from '../config/resolved-service-cal
 import type { KeyStore } from '../keys/key-store.js';
 import { ServiceCallError } from './service-call.error.js';
 
+const MIN_RSA_BITS = 2048;
+
 interface Minted {
   token: string;
   /** The key it was signed with: a rotated key set has new KeyObjects, and the token is signed anew. */
@@ -69,5 +71,8 @@ function systemKeyOf(keys: KeyStore, name: string, error: (problem: string) => E
   if (stored.key.asymmetricKeyType !== 'rsa') {
     throw error(`"${name}" (${stored.file}) is an ${stored.key.asymmetricKeyType ?? 'unknown'} key; system tokens are RS256, signed with an RSA key`);
   }
+  const bits = stored.key.asymmetricKeyDetails?.modulusLength ?? 0;
+  // jsonwebtoken (and every verifier that follows current advice) refuses smaller RSA keys.
+  if (bits < MIN_RSA_BITS) throw error(`"${name}" (${stored.file}) is a ${bits}-bit RSA key; system tokens need at least ${MIN_RSA_BITS} bits`);
   return stored.key;
 }

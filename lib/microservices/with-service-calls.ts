@@ -1,6 +1,8 @@
 import { ClientNats, ClientRedis, ClientRMQ, ClientTCP, NatsRecord, NatsRecordBuilder, RmqRecord, type ClientProxy } from '@nestjs/microservices';
+import { AsyncResource } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import type { CallMode, HeaderTarget, ServiceCallHeaders, ServiceCalls } from '../calls/service-calls.js';
+import { outsideAnyCall } from '../calls/current-call.js';
 import { ServiceCallError } from '../calls/service-call.error.js';
 
 /** NATS' own header objects (MsgHdrs), from the NATS client the app installed beside ClientNats. */
@@ -23,8 +25,42 @@ let natsHeaders: (() => NatsHeaders) | undefined;
  */
 export function withServiceCalls<T extends ClientProxy>(client: T, calls: ServiceCalls, mode: CallMode): T {
   const attach = attacherFor(client);
-  client.setOnDispatchHook((packet) => attach(packet, calls.headers(mode)));
+  const internals = client as unknown as ClientInternals;
+  // One hook per client in Nest: an app's own hook (tracing), set before or after, runs first.
+  let theirs = internals.onDispatchHook;
+  const ours = (packet: Packet) => {
+    theirs?.(packet);
+    attach(packet, calls.headers(mode));
+  };
+  internals.setOnDispatchHook(ours);
+  internals.setOnDispatchHook = (hook) => {
+    theirs = hook;
+  };
+  keepCallsApart(internals);
   return client;
+}
+
+/** What of a ClientProxy's protected members the credentials are wired into. */
+interface ClientInternals {
+  onDispatchHook?: (packet: Packet) => void;
+  setOnDispatchHook(hook: (packet: Packet) => void): void;
+  connect(): Promise<unknown>;
+  publish(packet: unknown, callback: (answer: unknown) => void): () => void;
+}
+
+/**
+ * The call a message is sent for must be the one its answer is handled in: Node runs a socket's
+ * callbacks in the async context the socket was opened in, and Nest opens a client's connection
+ * lazily, inside the first call that sends. Without this, the code that runs on an answer (an
+ * rxjs operator sending the next message) would run as that first call, and relay its caller's
+ * token for every later caller. So the connection is opened outside any call, and each answer is
+ * delivered in the context of the call that sent its message.
+ */
+function keepCallsApart(client: ClientInternals): void {
+  const connect = client.connect.bind(client);
+  client.connect = () => outsideAnyCall(connect);
+  const publish = client.publish.bind(client);
+  client.publish = (packet, callback) => publish(packet, AsyncResource.bind(callback));
 }
 
 type Packet = { data: unknown; metadata?: Record<string, string> };
@@ -41,7 +77,10 @@ function attacherFor(client: ClientProxy): (packet: Packet, headers: ServiceCall
     // A record is how a NATS message gets headers in Nest (packet metadata would travel in the body).
     return (packet, headers) => {
       const record = packet.data instanceof NatsRecord ? packet.data : new NatsRecordBuilder(packet.data).build();
-      const target = (record.headers as NatsHeaders | undefined) ?? makeHeaders();
+      // A copy: the app's own record (and its headers) is left as it was, without the token.
+      const target = makeHeaders();
+      const own = record.headers as (NatsHeaders & { keys(): string[]; values(name: string): string[] }) | undefined;
+      for (const name of own?.keys() ?? []) for (const value of own!.values(name)) (target as NatsHeaders & { append(name: string, value: string): void }).append(name, value);
       for (const [name, value] of Object.entries(headers)) target.set(name, value);
       packet.data = new NatsRecordBuilder(record.data).setHeaders(target).build();
     };

@@ -21,18 +21,25 @@ export function headerCredentials(
   from: string,
 ): Credentials | TokenRefusal {
   const wanted = tokenHeaderNames(security);
-  const found = new Map<string, unknown[]>();
+  // Each token header's values, counted: how many there are, and the first.
+  const found = new Map<string, { count: number; first: unknown }>();
   for (const [name, value] of pairs) {
     const lower = name.toLowerCase();
     if (!wanted.includes(lower)) continue;
-    const values = found.get(lower) ?? [];
-    values.push(...(Array.isArray(value) ? value : [value]));
-    found.set(lower, values);
+    const seen = found.get(lower) ?? { count: 0, first: undefined };
+    if (Array.isArray(value)) {
+      if (seen.count === 0) seen.first = value[0];
+      seen.count += value.length;
+    } else {
+      if (seen.count === 0) seen.first = value;
+      seen.count += 1;
+    }
+    found.set(lower, seen);
   }
   const headers: IncomingHttpHeaders = {};
-  for (const [name, values] of found) {
-    if (values.length > 1) return new TokenRefusal(`ambiguous credentials: ${values.length} ${name} headers`);
-    const value = Buffer.isBuffer(values[0]) ? values[0].toString('utf8') : values[0];
+  for (const [name, { count, first }] of found) {
+    if (count > 1) return new TokenRefusal(`ambiguous credentials: ${count} ${name} headers`);
+    const value = Buffer.isBuffer(first) ? first.toString('utf8') : first;
     if (typeof value !== 'string') return new TokenRefusal('malformed token: not a string');
     if (value.length > MAX_TOKEN_LENGTH) return new TokenRefusal('malformed token: too long');
     if (!HEADER_TEXT.test(value)) return new TokenRefusal('malformed token');

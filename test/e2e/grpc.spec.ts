@@ -1,4 +1,4 @@
-import { credentials, loadPackageDefinition, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { INestMicroservice } from '@nestjs/common';
 import { Transport } from '@nestjs/microservices';
@@ -6,7 +6,7 @@ import { Test } from '@nestjs/testing';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicrokubesTestingKit } from '../../lib/testing/index.js';
-import { GrpcHandlers } from '../support/rpc-handlers.js';
+import { GrpcHandlers, GuardedStreamCall, PublicStreamCall } from '../support/rpc-handlers.js';
 import { freePort, RecordingLogger } from '../support/test-app.js';
 
 const PROTO = fileURLToPath(new URL('../support/hello.proto', import.meta.url));
@@ -20,7 +20,23 @@ type Unary = (request: { tag: string }, metadata: Metadata, callback: (error: Se
 interface HelloClient {
   WhoAmI: Unary;
   Admin: Unary;
+  Chat(metadata: Metadata): ClientDuplexStream<{ tag: string }, Caller>;
   close(): void;
+}
+
+/** One message over the bidirectional Chat stream: its answer, or the ServiceError the stream ended with. */
+function chat(client: HelloClient, entries: Array<[string, string]>): Promise<Caller | ServiceError> {
+  const metadata = new Metadata();
+  for (const [name, value] of entries) metadata.add(name, value);
+  return new Promise((resolve) => {
+    const stream = client.Chat(metadata);
+    stream.on('data', (answer: Caller) => {
+      resolve(answer);
+      stream.end();
+    });
+    stream.on('error', (error: ServiceError) => resolve(error));
+    stream.write({ tag: 'hi' });
+  });
 }
 
 /** Calls a method with a real @grpc/grpc-js client: its answer, or the ServiceError it failed with. */
@@ -35,7 +51,7 @@ const OPTIONS = {
   acl: {
     enforcePolicies: true,
     policies: [
-      { id: 'hello', effect: 'allow' as const, subjects: ['<.+>'], resources: ['grpc:HelloService/<WhoAmI|Admin>'], actions: ['api:read'] },
+      { id: 'hello', effect: 'allow' as const, subjects: ['<.+>'], resources: ['grpc:HelloService/<WhoAmI|Admin|Chat>'], actions: ['api:read'] },
       { id: 'no-banned', effect: 'deny' as const, subjects: ['<.+>'], resources: ['grpc:HelloService/WhoAmI'], actions: ['api:read'], conditions: { roles: { type: 'RolesCondition', options: { values: ['banned'] } } } },
     ],
   },
@@ -95,6 +111,12 @@ describe('gRPC methods behind the module (@grpc/grpc-js server and client)', () 
     expect(await call(client, 'Admin', 't', [['authorization', kit.authorization({ roles: ['admin', 'banned'] })]])).toMatchObject({ userId: 'secret' });
   });
 
+  it('secures a bidirectional @GrpcStreamMethod: the caller for a token, UNAUTHENTICATED without', async () => {
+    expect(await chat(client, [['authorization', kit.authorization({ userId: 's-1' })]])).toEqual({ userId: 's-1', roles: 'user', tag: 'hi' });
+    const refused = (await chat(client, [])) as ServiceError;
+    expect(refused.code).toBe(status.UNAUTHENTICATED);
+  });
+
   it('2,000 calls of 50 callers, 100 in flight: each sees its own caller', async () => {
     const tokens = Array.from({ length: 50 }, (_, i) => kit.authorization({ userId: `user-${i}`, roles: [`r${i}`] }));
     let next = 0;
@@ -110,4 +132,19 @@ describe('gRPC methods behind the module (@grpc/grpc-js server and client)', () 
     );
     expect(wrong).toEqual([]);
   }, 60_000);
+});
+
+describe('@GrpcStreamCall handlers behind the guard', () => {
+  it('fail start-up: Nest would not catch a refusal, and one call without a token would end the process', async () => {
+    const kit = MicrokubesTestingKit.create();
+    try {
+      const guarded = await Test.createTestingModule({ imports: [kit.module()], controllers: [GuardedStreamCall] }).setLogger(new RecordingLogger()).compile();
+      await expect(guarded.init()).rejects.toThrow('GuardedStreamCall.chat is a @GrpcStreamCall handler behind MicrokubesAuthGuard');
+      const open = await Test.createTestingModule({ imports: [kit.module()], controllers: [PublicStreamCall] }).setLogger(new RecordingLogger()).compile();
+      await open.init();
+      await open.close();
+    } finally {
+      kit.remove();
+    }
+  });
 });

@@ -1,7 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { Transport, type ClientOptions } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
+import axios from 'axios';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +115,37 @@ describe('service-to-service calls: relay and system tokens over HTTP, TCP, NATS
     expect(await toA.send('forward', { mode: 'system', via }, caller)).toMatchObject({ userId: 'system', iss: 'service-a' });
   });
 
+  it.each(['tcp', 'nats'] as const)('relays each caller in messages sent from an operator on an answer (%s), the connection opened inside the first call', async (via) => {
+    const users = ['alice', 'bob', 'carol'];
+    for (const user of users) {
+      const { body } = await getJson(`${a}/chain/${via}`, kit.bearer({ userId: user }));
+      expect((body as Seen[]).map((seen) => seen.userId)).toEqual([user, user]);
+    }
+    const together = await Promise.all(Array.from({ length: 30 }, (_, i) => getJson(`${a}/chain/${via}`, kit.bearer({ userId: `u${i}` }))));
+    expect(together.map(({ body }) => (body as Seen[]).map((seen) => seen.userId).join())).toEqual(Array.from({ length: 30 }, (_, i) => `u${i},u${i}`));
+  });
+
+  it('puts credentials on axios requests to the origins named only, never on a request elsewhere', async () => {
+    const seenHeaders: Array<string | undefined> = [];
+    const elsewhere = createServer((request, response) => {
+      seenHeaders.push(request.headers.authorization);
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const other = `http://127.0.0.1:${(elsewhere.address() as { port: number }).port}`;
+    try {
+      const calls = serviceA.get(ServiceCalls);
+      const http = calls.useWith(axios.create(), 'system', { origins: [other] });
+      await http.get(`${other}/hook`);
+      const toB = calls.useWith(axios.create({ baseURL: other.replace('127.0.0.1', 'localhost') }), 'system');
+      await toB.get(`${other}/not-the-base-url`);
+      expect(seenHeaders).toEqual([expect.stringMatching(/^Bearer /), undefined]);
+      expect(() => calls.useWith(axios.create(), 'system')).toThrow(ServiceCallError);
+    } finally {
+      elsewhere.close();
+    }
+  });
+
   it('generates a request id when the call came without one, and replaces one that is not a plain id', async () => {
     const generated = (await call('relay', 'tcp', kit.bearer().headers)).body as Seen;
     expect(generated.requestId).toMatch(/^[0-9a-f-]{36}$/);
@@ -221,6 +254,12 @@ describe('serviceCalls: bad configuration fails start-up, naming the option', ()
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const dir = keysDir({ 'default.pub': rsaKeyPair().publicPem, system: ec.privateKey.export({ type: 'sec1', format: 'pem' }).toString() });
     await expect(start({ keysDir: dir, serviceCalls: { serviceName: 'svc' } })).rejects.toThrow(/serviceCalls\.systemKey.*is an ec key; system tokens are RS256/);
+  });
+
+  it('refuses an RSA system key smaller than 2048 bits', async () => {
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const dir = keysDir({ 'default.pub': rsaKeyPair().publicPem, system: small.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() });
+    await expect(start({ keysDir: dir, serviceCalls: { serviceName: 'svc' } })).rejects.toThrow(/serviceCalls\.systemKey.*1024-bit RSA key; system tokens need at least 2048 bits/);
   });
 
   it('refuses system tokens without a name to sign them with', async () => {

@@ -1,5 +1,6 @@
 import { Controller, UseGuards } from '@nestjs/common';
-import { EventPattern, GrpcMethod, MessagePattern, Payload } from '@nestjs/microservices';
+import { EventPattern, GrpcMethod, GrpcStreamCall, GrpcStreamMethod, MessagePattern, Payload } from '@nestjs/microservices';
+import { map, type Observable } from 'rxjs';
 import { AclAction, Auth, CurrentAuth, MicrokubesAuthGuard, Public, Roles, RolesGuard } from '../../lib/index.js';
 
 /** What the `audit` event handler ran for, in order: an event refused must never show here. */
@@ -55,9 +56,36 @@ export class GrpcHandlers {
     return { userId: auth.userId, roles: auth.roles.join(','), tag: request.tag };
   }
 
+  /** A bidirectional stream: each message answered with the caller of the call. */
+  @GrpcStreamMethod('HelloService', 'Chat')
+  chat(@Payload() messages: Observable<{ tag: string }>, @CurrentAuth() auth: Auth): Observable<{ userId: string; roles: string; tag: string }> {
+    return messages.pipe(map((message) => ({ userId: auth.userId, roles: auth.roles.join(','), tag: message.tag })));
+  }
+
   @GrpcMethod('HelloService', 'Admin')
   @Roles('admin')
   adminOnly() {
     return { userId: 'secret', roles: '', tag: '' };
+  }
+}
+
+/** A @GrpcStreamCall handler behind the guard: start-up must refuse it (Nest does not catch its guards' refusals). */
+@Controller()
+@UseGuards(MicrokubesAuthGuard)
+export class GuardedStreamCall {
+  @GrpcStreamCall('HelloService', 'Chat')
+  chat(call: { end(): void }) {
+    call.end();
+  }
+}
+
+/** The same, @Public(): never refused, so it may start. */
+@Controller()
+@UseGuards(MicrokubesAuthGuard)
+export class PublicStreamCall {
+  @GrpcStreamCall('HelloService', 'Chat')
+  @Public()
+  chat(call: { end(): void }) {
+    call.end();
   }
 }

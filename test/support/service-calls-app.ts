@@ -3,7 +3,7 @@ import { HttpModule, HttpService } from '@nestjs/axios';
 import { Controller, Get, Headers, Inject, Module, Param, UseGuards, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { ClientProxyFactory, GrpcMethod, MessagePattern, Payload, Transport, type ClientGrpc, type ClientOptions, type ClientProxy } from '@nestjs/microservices';
 import { fileURLToPath } from 'node:url';
-import { firstValueFrom, type Observable } from 'rxjs';
+import { firstValueFrom, map, switchMap, type Observable } from 'rxjs';
 import { Auth, CurrentAuth, currentCall, MicrokubesAuthGuard, Public, ServiceCalls, type CallMode, type MicrokubesModuleOptions } from '../../lib/index.js';
 import { withServiceCalls } from '../../lib/microservices/index.js';
 
@@ -67,7 +67,7 @@ export interface ServiceB {
 }
 
 export const CLIENTS = Symbol('clients');
-export type Clients = Record<'tcp' | 'nats' | 'rmq', Record<CallMode, ClientProxy>> & { grpc: ClientGrpc };
+export type Clients = Record<'tcp' | 'nats' | 'rmq', Record<CallMode, ClientProxy>> & { grpc: ClientGrpc; chain: Record<'tcp' | 'nats', ClientProxy> };
 
 interface HelloService {
   whoAmI(request: { tag: string }, metadata: Metadata): Observable<{ tag: string }>;
@@ -87,7 +87,7 @@ export class CallingController implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.calls.useWith(this.http.axiosRef, 'relay');
+    this.calls.useWith(this.http.axiosRef, 'relay', { origins: [this.serviceB] });
     this.hello = this.clients.grpc.getService<HelloService>('HelloService');
   }
 
@@ -105,6 +105,13 @@ export class CallingController implements OnModuleInit {
     } catch (error) {
       return { error: (error as Error).message };
     }
+  }
+
+  /** Two messages in a row, the second sent from an rxjs operator on the first's answer: both as this call's caller. */
+  @Get('chain/:via')
+  chain(@Param('via') via: 'tcp' | 'nats'): Promise<Seen[]> {
+    const client = this.clients.chain[via];
+    return firstValueFrom(client.send<Seen>('seen', {}).pipe(switchMap((first) => client.send<Seen>('seen', {}).pipe(map((second) => [first, second])))));
   }
 
   /** A message handler of A's own (over TCP) that calls B in turn: the caller is the message's. */
@@ -149,6 +156,8 @@ export function serviceAModule(microkubes: DynamicModule, b: ServiceB): DynamicM
           tcp: { relay: proxy(b.tcp, calls, 'relay'), system: proxy(b.tcp, calls, 'system') },
           nats: { relay: proxy(b.nats, calls, 'relay'), system: proxy(b.nats, calls, 'system') },
           rmq: { relay: proxy(b.rmq, calls, 'relay'), system: proxy(b.rmq, calls, 'system') },
+          // Used by the chain route only: first connected inside a call.
+          chain: { tcp: proxy(b.tcp, calls, 'relay'), nats: proxy(b.nats, calls, 'relay') },
           grpc: ClientProxyFactory.create({ transport: Transport.GRPC, options: { package: 'hello', protoPath: HELLO_PROTO, url: b.grpc } }),
         }),
       },
@@ -158,7 +167,7 @@ export function serviceAModule(microkubes: DynamicModule, b: ServiceB): DynamicM
 
 /** Closes service A's clients of B (Nest closes only the clients it creates itself). */
 export async function closeClients(clients: Clients): Promise<void> {
-  for (const via of ['tcp', 'nats', 'rmq'] as const) for (const client of Object.values(clients[via])) await client.close();
+  for (const via of ['tcp', 'nats', 'rmq', 'chain'] as const) for (const client of Object.values(clients[via])) await client.close();
   (clients.grpc as unknown as { close(): void }).close();
 }
 

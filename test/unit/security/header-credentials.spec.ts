@@ -24,6 +24,7 @@ describe("headerCredentials: a message's headers", () => {
   it.each([
     ['the same header in two spellings', [['authorization', 'Bearer a'], ['Authorization', 'Bearer b']], 'ambiguous credentials: 2 authorization headers'],
     ['two values of one header', [['authorization', ['Bearer a', 'Bearer a']]], 'ambiguous credentials: 2 authorization headers'],
+    ['300,000 values of one header (no stack overflow)', [['authorization', Array.from({ length: 300_000 }, () => 'Bearer a')]], 'ambiguous credentials: 300000 authorization headers'],
     ['a number', [['authorization', 42]], 'malformed token: not a string'],
     ['an object', [['authorization', { $ne: null }]], 'malformed token: not a string'],
     ['an empty array', [['authorization', []]], 'malformed token: not a string'],
