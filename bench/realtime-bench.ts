@@ -1,11 +1,12 @@
 import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { signatureFloor } from './signature-floor.js';
 import { io } from 'socket.io-client';
 
 /**
@@ -69,20 +70,6 @@ async function startServer(app: string, port: number, keysDir: string): Promise<
   });
   child.removeAllListeners('exit');
   return child;
-}
-
-/** RS512 verifications per second of the token, on one core: the floor of any verifying request. */
-function signatureFloor(jwtText: string, publicKey: KeyObject): number {
-  const [header, payload, signature] = jwtText.split('.');
-  const data = Buffer.from(`${header}.${payload}`);
-  const sig = Buffer.from(signature!, 'base64url');
-  const started = process.hrtime.bigint();
-  let count = 0;
-  while (process.hrtime.bigint() - started < 2_000_000_000n) {
-    if (!verify('sha512', data, publicKey, sig)) throw new Error('the floor token does not verify');
-    count++;
-  }
-  return count / 2;
 }
 
 async function graphqlLoad(url: string, scenario: GraphqlScenario, jwtText: string, seconds: number): Promise<autocannon.Result> {

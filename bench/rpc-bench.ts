@@ -5,11 +5,12 @@ import { ClientProxyFactory, NatsRecordBuilder, Transport, type ClientProxy } fr
 import jwt from 'jsonwebtoken';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { signatureFloor } from './signature-floor.js';
 import { firstValueFrom } from 'rxjs';
 import { MicrokubesModule, ServiceCalls } from '../lib/index.js';
 
@@ -79,19 +80,6 @@ async function load(target: { proxy: ClientProxy; wrap: (n: number) => unknown }
     }),
   );
   return answered / ((Date.now() - started) / 1000);
-}
-
-function signatureFloor(token: string, publicKey: KeyObject): number {
-  const [header, payload, signature] = token.split('.');
-  const data = Buffer.from(`${header}.${payload}`);
-  const sig = Buffer.from(signature!, 'base64url');
-  const started = process.hrtime.bigint();
-  let count = 0;
-  while (process.hrtime.bigint() - started < 2_000_000_000n) {
-    if (!verify('sha512', data, publicKey, sig)) throw new Error('the floor token does not verify');
-    count++;
-  }
-  return count / 2;
 }
 
 /** ServiceCalls in system mode, asked for headers as fast as one core can for `seconds`. */

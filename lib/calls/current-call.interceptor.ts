@@ -1,6 +1,7 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { MicrokubesAuthGuard } from '../guards/microkubes-auth.guard.js';
+import { callerOf } from '../transports/call-callers.js';
 import { runInCall } from './current-call.js';
 import { requestIdFor } from './request-id.js';
 
@@ -15,7 +16,7 @@ export class CurrentCallInterceptor implements NestInterceptor {
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const transport = await this.guard.transportFor(context);
-    const call = { auth: transport?.caller(context), requestId: requestIdFor(transport?.requestId(context)) };
+    const call = { auth: transport && callerOf(context), requestId: requestIdFor(transport?.requestId(context)) };
     // next.handle() binds the handler to the async context it is called in: this one.
     return new Observable((subscriber) => runInCall(call, () => next.handle().subscribe(subscriber)));
   }

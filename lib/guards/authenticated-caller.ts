@@ -1,6 +1,7 @@
 import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { Auth } from '../auth/auth.js';
 import type { TransportAdapter } from '../transports/transport-adapter.js';
+import { callerOf } from '../transports/call-callers.js';
 import type { MicrokubesAuthGuard } from './microkubes-auth.guard.js';
 import { refuseContext } from './refuse-context.js';
 
@@ -18,8 +19,8 @@ export async function authenticatedCaller(context: ExecutionContext, authGuard: 
     refuseContext(logger, context);
     return undefined;
   }
-  if (!transport.caller(context) && !(await authGuard.canActivate(context))) return undefined;
-  const auth = transport.caller(context);
+  if (!callerOf(context) && !(await authGuard.canActivate(context))) return undefined;
+  const auth = callerOf(context);
   if (auth) return { auth, transport };
   return transport.refuse(context, { status: 401, message: 'not authenticated' });
 }

@@ -13,6 +13,7 @@ import { refusalOf } from '../security/refusal.js';
 import { TokenRefusal } from '../security/token-refusal.js';
 import type { TransportAdapter } from '../transports/transport-adapter.js';
 import { Transports } from '../transports/transports.js';
+import { callerHolder, callerOf, rememberCaller } from '../transports/call-callers.js';
 import { refuseContext } from './refuse-context.js';
 
 /**
@@ -50,14 +51,14 @@ export class MicrokubesAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])) return true;
     const transport = await this.transportFor(context);
+    if (!transport) return refuseContext(this.logger, context);
     let known: Auth | undefined;
     try {
-      known = transport?.caller(context);
+      known = callerOf(context);
     } catch {
       // A context whose call cannot be read: refused as unknown.
       return refuseContext(this.logger, context);
     }
-    if (!transport) return refuseContext(this.logger, context);
     // Authenticated already on this call (global and handler guard both in place, another field of
     // this GraphQL operation) or this socket: only what this call reaches is left to check.
     if (known && !expired(known)) return this.checkPolicies(context, transport, known);
@@ -65,7 +66,7 @@ export class MicrokubesAuthGuard implements CanActivate {
 
     const result = await this.authenticate(context, transport);
     if (result instanceof Auth) {
-      transport.remember(context, result);
+      rememberCaller(context, result);
       return this.checkPolicies(context, transport, result);
     }
     return transport.refuse(context, refusalOf(result));
@@ -77,7 +78,7 @@ export class MicrokubesAuthGuard implements CanActivate {
    * whose caller expired is authenticated again.
    */
   private authenticate(context: ExecutionContext, transport: TransportAdapter): Promise<Auth | TokenRefusal> {
-    const holder = transport.holder(context);
+    const holder = callerHolder(context);
     const pending = holder && this.inFlight.get(holder);
     if (pending) return pending;
     const credentials = transport.credentials(context);

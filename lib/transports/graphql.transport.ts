@@ -1,11 +1,10 @@
 import { IntrinsicException, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ACL_ACTION_KEY } from '../acl/acl-action.decorator.js';
-import type { Auth } from '../auth/auth.js';
 import type { ResolvedSecurityOptions } from '../config/resolved-options.js';
 import { rawHeadersOf, repeatedTokenHeader, type UpgradeRequest } from '../security/token-credentials.js';
 import { TokenRefusal } from '../security/token-refusal.js';
-import { callerHolder, callerOf, graphqlRequest, rememberCaller } from './call-callers.js';
+import { graphqlRequest } from './call-callers.js';
 import type { AccessTarget, Credentials, Refusal, TransportAdapter } from './transport-adapter.js';
 
 /** What of graphql-js's GraphQLResolveInfo a guard reads. */
@@ -58,18 +57,6 @@ export class GraphqlTransport implements TransportAdapter {
   private readonly reflector = new Reflector();
 
   constructor(private readonly security: ResolvedSecurityOptions) {}
-
-  caller(context: ExecutionContext): Auth | undefined {
-    return callerOf(context);
-  }
-
-  remember(context: ExecutionContext, auth: Auth): void {
-    rememberCaller(context, auth);
-  }
-
-  holder(context: ExecutionContext): object | undefined {
-    return callerHolder(context);
-  }
 
   /**
    * The headers of the request behind the operation. An operation over a WebSocket (a

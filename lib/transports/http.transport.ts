@@ -3,7 +3,6 @@ import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import type { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { actionOf } from '../acl/acl-policy.js';
-import type { Auth } from '../auth/auth.js';
 import type { ResolvedSecurityOptions } from '../config/resolved-options.js';
 import { routedPath } from '../http/routed-path.js';
 import { SamlLoginRedirect } from '../saml/saml-login-redirect.js';
@@ -13,7 +12,6 @@ import { pathOf } from '../security/request-path.js';
 import { SecurityException } from '../security/security.exception.js';
 import { rawHeadersOf, repeatedTokenHeader } from '../security/token-credentials.js';
 import type { TokenRefusal } from '../security/token-refusal.js';
-import { callerHolder, callerOf, rememberCaller } from './call-callers.js';
 import type { AccessTarget, Credentials, Refusal, TransportAdapter } from './transport-adapter.js';
 
 interface HttpRequest {
@@ -46,18 +44,6 @@ export class HttpTransport implements TransportAdapter {
     private readonly saml: SamlServiceProvider | null,
   ) {
     this.tokenHeaders = [...new Set([security.jwt?.header, security.oauth2?.header, 'authorization'].filter((h): h is string => !!h))];
-  }
-
-  caller(context: ExecutionContext): Auth | undefined {
-    return callerOf(context);
-  }
-
-  remember(context: ExecutionContext, auth: Auth): void {
-    rememberCaller(context, auth);
-  }
-
-  holder(context: ExecutionContext): object | undefined {
-    return callerHolder(context);
   }
 
   /** The request's headers; a token header sent twice is ambiguous (Node keeps the first, a proxy may keep the last): refused. */

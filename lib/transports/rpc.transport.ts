@@ -4,11 +4,9 @@ import { GrpcStatus, KafkaContext, NatsContext, RedisContext, RmqContext, RpcExc
 // How Nest itself turns a pattern into the route it dispatches on (sorted keys for objects).
 import { transformPatternToRoute } from '@nestjs/microservices/utils/transform-pattern.utils.js';
 import { ACL_ACTION_KEY } from '../acl/acl-action.decorator.js';
-import type { Auth } from '../auth/auth.js';
 import type { ResolvedSecurityOptions } from '../config/resolved-options.js';
 import { headerCredentials } from '../security/header-credentials.js';
 import type { TokenRefusal } from '../security/token-refusal.js';
-import { callerHolder, callerOf, rememberCaller } from './call-callers.js';
 import { registerRefusalError } from './refusal-errors.js';
 import type { AccessTarget, Credentials, Refusal, TransportAdapter } from './transport-adapter.js';
 
@@ -46,18 +44,6 @@ export class RpcTransport implements TransportAdapter {
   private readonly logger = new Logger('MicrokubesAuthGuard');
 
   constructor(private readonly security: ResolvedSecurityOptions) {}
-
-  caller(context: ExecutionContext): Auth | undefined {
-    return callerOf(context);
-  }
-
-  remember(context: ExecutionContext, auth: Auth): void {
-    rememberCaller(context, auth);
-  }
-
-  holder(context: ExecutionContext): object | undefined {
-    return callerHolder(context);
-  }
 
   credentials(context: ExecutionContext): Credentials | TokenRefusal {
     return headerCredentials(this.security, messageHeaders(context), `${this.kind(context)} ${this.describe(context)}`);

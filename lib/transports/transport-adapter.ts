@@ -1,6 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { AccessTarget } from '../acl/access-target.js';
-import type { Auth } from '../auth/auth.js';
 import type { Credentials } from '../security/credentials.js';
 import type { Refusal } from '../security/refusal.js';
 import type { TokenRefusal } from '../security/token-refusal.js';
@@ -8,19 +7,12 @@ import type { TokenRefusal } from '../security/token-refusal.js';
 export type { AccessTarget, Credentials, Refusal };
 
 /**
- * One transport, as the guards see it: where a call's caller and credentials are, what it
- * reaches, and how it is refused in that transport's own terms (an HTTP status, a GraphQL error,
- * a WebSocket exception). The guards, the security chain and the policies know nothing else of it.
+ * One transport, as the guards see it: where a call's credentials are, what it reaches, and how
+ * it is refused in that transport's own terms (an HTTP status, a GraphQL error, a WebSocket
+ * exception). Where its caller is kept is call-callers.ts'. The guards, the security chain and
+ * the policies know nothing else of it.
  */
 export interface TransportAdapter {
-  /** The caller this call (or its connection) was authenticated as, if it was. */
-  caller(context: ExecutionContext): Auth | undefined;
-  remember(context: ExecutionContext, auth: Auth): void;
-  /**
-   * The object the caller is kept on (the HTTP request, the request behind a GraphQL operation,
-   * the socket): calls on one holder share one authentication, even when they run at once.
-   */
-  holder(context: ExecutionContext): object | undefined;
   /** What the caller presents; a refusal when what it presents is malformed or ambiguous. */
   credentials(context: ExecutionContext): Credentials | TokenRefusal;
   /** The `x-request-id` the call came with, as it came (unchecked); undefined when none. */

@@ -2,10 +2,9 @@ import { Logger, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { WsException } from '@nestjs/websockets';
 import { ACL_ACTION_KEY } from '../acl/acl-action.decorator.js';
-import type { Auth } from '../auth/auth.js';
 import type { ResolvedSecurityOptions } from '../config/resolved-options.js';
 import type { TokenRefusal } from '../security/token-refusal.js';
-import { callerHolder, callerOf, rememberCaller, socketCaller } from './call-callers.js';
+import { socketCaller } from './call-callers.js';
 import { registerRefusalError } from './refusal-errors.js';
 import { socketCredentials } from './socket-credentials.js';
 import type { AccessTarget, Credentials, Refusal, TransportAdapter } from './transport-adapter.js';
@@ -23,18 +22,6 @@ export class WebSocketTransport implements TransportAdapter {
   private warned = false;
 
   constructor(private readonly security: ResolvedSecurityOptions) {}
-
-  caller(context: ExecutionContext): Auth | undefined {
-    return callerOf(context);
-  }
-
-  remember(context: ExecutionContext, auth: Auth): void {
-    rememberCaller(context, auth);
-  }
-
-  holder(context: ExecutionContext): object | undefined {
-    return callerHolder(context);
-  }
 
   credentials(context: ExecutionContext): Credentials | TokenRefusal {
     const client = context.switchToWs().getClient<object>();

@@ -78,7 +78,8 @@ function stopProcess(server: ChildProcess): Promise<void> {
   });
 }
 
-async function waitForPort(port: number, server: ChildProcess, name: string, timeoutMs: number): Promise<void> {
+/** Resolves once `port` accepts connections; fails when `server` exits first or `timeoutMs` passes. */
+export async function waitForPort(port: number, server: ChildProcess, name: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (server.exitCode !== null) throw new Error(`${name} exited with ${server.exitCode}`);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { waitForPort } from './brokers.js';
 import { freePort } from './test-app.js';
 
 export interface RedisServer {
@@ -21,7 +21,7 @@ export async function startRedis(): Promise<RedisServer> {
   }
   const port = await freePort();
   const server: ChildProcess = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await waitForPort(port, server);
+  await waitForPort(port, server, 'redis-server', 5_000);
   return {
     url: `redis://127.0.0.1:${port}`,
     stop: () =>
@@ -30,20 +30,4 @@ export async function startRedis(): Promise<RedisServer> {
         server.kill('SIGTERM');
       }),
   };
-}
-
-async function waitForPort(port: number, server: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (server.exitCode !== null) throw new Error(`redis-server exited with ${server.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`redis-server did not listen on ${port}`);
 }
