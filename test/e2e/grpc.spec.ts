@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicrokubesTestingKit } from '../../lib/testing/index.js';
 import { GrpcHandlers, GuardedStreamCall, PublicStreamCall } from '../support/rpc-handlers.js';
+import { inFlight } from '../support/in-flight.js';
 import { freePort, RecordingLogger } from '../support/test-app.js';
 
 const PROTO = fileURLToPath(new URL('../support/hello.proto', import.meta.url));
@@ -119,17 +120,12 @@ describe('gRPC methods behind the module (@grpc/grpc-js server and client)', () 
 
   it('2,000 calls of 50 callers, 100 in flight: each sees its own caller', async () => {
     const tokens = Array.from({ length: 50 }, (_, i) => kit.authorization({ userId: `user-${i}`, roles: [`r${i}`] }));
-    let next = 0;
     const wrong: string[] = [];
-    await Promise.all(
-      Array.from({ length: 100 }, async () => {
-        while (next < 2_000) {
-          const i = next++ % 50;
-          const seen = (await call(client, 'WhoAmI', String(i), [['authorization', tokens[i]!]])) as Caller;
-          if (seen.userId !== `user-${i}` || seen.roles !== `r${i}` || seen.tag !== String(i)) wrong.push(`${i}: ${JSON.stringify(seen)}`);
-        }
-      }),
-    );
+    await inFlight(2_000, 100, async (n) => {
+      const i = n % 50;
+      const seen = (await call(client, 'WhoAmI', String(i), [['authorization', tokens[i]!]])) as Caller;
+      if (seen.userId !== `user-${i}` || seen.roles !== `r${i}` || seen.tag !== String(i)) wrong.push(`${i}: ${JSON.stringify(seen)}`);
+    });
     expect(wrong).toEqual([]);
   }, 60_000);
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MicrokubesModuleOptions } from '../../lib/index.js';
 import { MicrokubesTestingKit } from '../../lib/testing/index.js';
 import { startNats, startRabbitMq, type Broker } from '../support/brokers.js';
+import { inFlight } from '../support/in-flight.js';
 import { startRedis } from '../support/redis-server.js';
 import { auditsSeen, RpcHandlers } from '../support/rpc-handlers.js';
 import { bearer, rpcEndpoint, TestRpcClient, type RpcHeaders, type RpcKind } from '../support/rpc-clients.js';
@@ -130,17 +131,12 @@ describe.each(KINDS)('message handlers behind the module over %s', (kind) => {
 
   it('2,000 messages of 50 callers, 100 in flight: each handler sees its own caller', async () => {
     const tokens = Array.from({ length: 50 }, (_, i) => kit.token({ userId: `user-${i}`, username: `user-${i}@example.com`, roles: [`r${i}`] }));
-    let next = 0;
     const wrong: string[] = [];
-    await Promise.all(
-      Array.from({ length: 100 }, async () => {
-        while (next < 2_000) {
-          const i = next++ % 50;
-          const seen = await client.send<{ userId: string; roles: string[]; tag: unknown }>('whoami', i, bearer(tokens[i]!));
-          if (seen.userId !== `user-${i}` || seen.roles[0] !== `r${i}` || seen.tag !== i) wrong.push(`${i}: ${JSON.stringify(seen)}`);
-        }
-      }),
-    );
+    await inFlight(2_000, 100, async (n) => {
+      const i = n % 50;
+      const seen = await client.send<{ userId: string; roles: string[]; tag: unknown }>('whoami', i, bearer(tokens[i]!));
+      if (seen.userId !== `user-${i}` || seen.roles[0] !== `r${i}` || seen.tag !== i) wrong.push(`${i}: ${JSON.stringify(seen)}`);
+    });
     expect(wrong).toEqual([]);
   }, 60_000);
 });

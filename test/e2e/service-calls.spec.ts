@@ -24,6 +24,7 @@ import {
   type Seen,
   type ServiceB,
 } from '../support/service-calls-app.js';
+import { inFlight } from '../support/in-flight.js';
 import { bearer, rpcEndpoint, TestRpcClient } from '../support/rpc-clients.js';
 import { freePort, getJson, RecordingLogger } from '../support/test-app.js';
 
@@ -161,20 +162,14 @@ describe('service-to-service calls: relay and system tokens over HTTP, TCP, NATS
 
   it('keeps 50 callers apart: 500 relayed calls at 100 in flight, over every transport, each seen by B as its own', async () => {
     const tokens = Array.from({ length: 50 }, (_, i) => kit.authorization({ userId: `user-${i}`, roles: [`r${i}`] }));
-    let next = 0;
     const wrong: string[] = [];
-    await Promise.all(
-      Array.from({ length: 100 }, async () => {
-        while (next < 500) {
-          const n = next++;
-          const i = n % 50;
-          const via = VIAS[n % VIAS.length]!;
-          const { body } = await call('relay', via, { authorization: tokens[i]!, 'x-request-id': `r-${n}` });
-          const seen = body as Seen;
-          if (seen.userId !== `user-${i}` || seen.roles[0] !== `r${i}` || seen.requestId !== `r-${n}`) wrong.push(`${via} ${n}: ${JSON.stringify(body)}`);
-        }
-      }),
-    );
+    await inFlight(500, 100, async (n) => {
+      const i = n % 50;
+      const via = VIAS[n % VIAS.length]!;
+      const { body } = await call('relay', via, { authorization: tokens[i]!, 'x-request-id': `r-${n}` });
+      const seen = body as Seen;
+      if (seen.userId !== `user-${i}` || seen.roles[0] !== `r${i}` || seen.requestId !== `r-${n}`) wrong.push(`${via} ${n}: ${JSON.stringify(body)}`);
+    });
     expect(wrong).toEqual([]);
   }, 60_000);
 
@@ -182,15 +177,9 @@ describe('service-to-service calls: relay and system tokens over HTTP, TCP, NATS
     const calls = serviceA.get(ServiceCalls);
     const before = calls.systemTokenSignatures;
     const jtis = new Set<unknown>();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 100 }, async () => {
-        while (next < 1_000) {
-          const via = VIAS[next++ % VIAS.length]!;
-          jtis.add(((await call('system', via, kit.bearer().headers)).body as Seen).jti);
-        }
-      }),
-    );
+    await inFlight(1_000, 100, async (n) => {
+      jtis.add(((await call('system', VIAS[n % VIAS.length]!, kit.bearer().headers)).body as Seen).jti);
+    });
     // At most one more: a token minted just before the run may reach its renewal time during it.
     expect(calls.systemTokenSignatures - before).toBeLessThanOrEqual(1);
     expect(jtis.size).toBeLessThanOrEqual(2);
