@@ -30,8 +30,6 @@ export interface HeaderTarget {
   set(name: string, value: string): unknown;
 }
 
-
-
 export const SYSTEM_TOKENS = Symbol('microkubes system tokens');
 
 /**

@@ -6,7 +6,11 @@ import { outsideAnyCall } from '../calls/current-call.js';
 import { ServiceCallError } from '../calls/service-call.error.js';
 
 /** NATS' own header objects (MsgHdrs), from the NATS client the app installed beside ClientNats. */
-type NatsHeaders = HeaderTarget & { has(name: string): boolean };
+interface NatsHeaders extends HeaderTarget {
+  append(name: string, value: string): void;
+  keys(): string[];
+  values(name: string): string[];
+}
 let natsHeaders: (() => NatsHeaders) | undefined;
 
 /**
@@ -79,8 +83,8 @@ function attacherFor(client: ClientProxy): (packet: Packet, headers: ServiceCall
       const record = packet.data instanceof NatsRecord ? packet.data : new NatsRecordBuilder(packet.data).build();
       // A copy: the app's own record (and its headers) is left as it was, without the token.
       const target = makeHeaders();
-      const own = record.headers as (NatsHeaders & { keys(): string[]; values(name: string): string[] }) | undefined;
-      for (const name of own?.keys() ?? []) for (const value of own!.values(name)) (target as NatsHeaders & { append(name: string, value: string): void }).append(name, value);
+      const own = record.headers as NatsHeaders | undefined;
+      for (const name of own?.keys() ?? []) for (const value of own!.values(name)) target.append(name, value);
       for (const [name, value] of Object.entries(headers)) target.set(name, value);
       packet.data = new NatsRecordBuilder(record.data).setHeaders(target).build();
     };
