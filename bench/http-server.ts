@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { HttpModule } from '@nestjs/axios';
-import { Controller, Get, Inject, Injectable, Req, UseGuards, type CanActivate, type DynamicModule, type ExecutionContext } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Req, UnauthorizedException, UseGuards, type CanActivate, type DynamicModule, type ExecutionContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { HealthCheckService, HttpHealthIndicator, TerminusModule } from '@nestjs/terminus';
 import session from 'express-session';
+import jwt from 'jsonwebtoken';
+import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import passport from 'passport';
@@ -80,6 +82,55 @@ class BaselineController {
   @Get('hello')
   hello() {
     return { message: 'Hello from NestJS service on Microkubes' };
+  }
+}
+
+const defaultKey = createPublicKey(readFileSync(join(keysDir, 'default.pub')));
+
+/** What a plain guard writes without any library: one crypto.verify with a parsed key, JSON.parse, an `exp` check. */
+@Injectable()
+class PlainGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; user?: unknown }>();
+    const [header, payload, signature] = (request.headers.authorization ?? '').slice('Bearer '.length).split('.');
+    if (!header || !payload || !signature) throw new UnauthorizedException();
+    if (!verify('sha512', Buffer.from(`${header}.${payload}`), defaultKey, Buffer.from(signature, 'base64url'))) throw new UnauthorizedException();
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp?: number; username?: string };
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) throw new UnauthorizedException();
+    request.user = claims;
+    return true;
+  }
+}
+
+/** A ten-line guard of one's own on jsonwebtoken, with a parsed KeyObject. */
+@Injectable()
+class JsonwebtokenGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; user?: unknown }>();
+    try {
+      request.user = jwt.verify((request.headers.authorization ?? '').slice('Bearer '.length), defaultKey, { algorithms: ['RS512'] });
+      return true;
+    } catch {
+      throw new UnauthorizedException();
+    }
+  }
+}
+
+@Controller()
+class PlainGuardController {
+  @Get('hello')
+  @UseGuards(PlainGuard)
+  hello(@Req() request: { user: { username: string } }) {
+    return { message: `Hello ${request.user.username} from NestJS service on Microkubes` };
+  }
+}
+
+@Controller()
+class JsonwebtokenController {
+  @Get('hello')
+  @UseGuards(JsonwebtokenGuard)
+  hello(@Req() request: { user: { username: string } }) {
+    return { message: `Hello ${request.user.username} from NestJS service on Microkubes` };
   }
 }
 
@@ -160,6 +211,8 @@ const apps: Record<Scenario['app'], () => DynamicModule> = {
   'microkubes-no-firewall': () => microkubes({ security: { firewall: false } }),
   acl: () => microkubes({ acl: { policies: thousandPolicies() } }),
   baseline: () => ({ module: class BaselineModule {}, imports: [PassportModule], controllers: [BaselineController], providers: [DocsJwtStrategy] }),
+  'plain-guard': () => ({ module: class PlainGuardModule {}, controllers: [PlainGuardController], providers: [PlainGuard] }),
+  'jsonwebtoken-guard': () => ({ module: class JsonwebtokenModule {}, controllers: [JsonwebtokenController], providers: [JsonwebtokenGuard] }),
   // keysDir holds service.key/service.cert too; the bench seals the cookie with the same secret.
   saml: () =>
     microkubes({

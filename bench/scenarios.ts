@@ -2,7 +2,7 @@
 export interface Scenario {
   name: string;
   /** What the server app looks like (see http-server.ts). */
-  app: 'unsecured' | 'microkubes' | 'microkubes-no-cache' | 'microkubes-no-firewall' | 'baseline' | 'acl' | 'saml' | 'express-session' | 'health' | 'health-no-cache' | 'terminus-ping';
+  app: 'unsecured' | 'plain-guard' | 'jsonwebtoken-guard' | 'microkubes' | 'microkubes-no-cache' | 'microkubes-no-firewall' | 'baseline' | 'acl' | 'saml' | 'express-session' | 'health' | 'health-no-cache' | 'terminus-ping';
   path: string;
   /** `none`, one token repeated, the 10,000 distinct tokens in rotation, or a session cookie. */
   tokens: 'none' | 'one' | 'distinct' | 'session';
@@ -25,6 +25,8 @@ export const SCENARIOS: Scenario[] = [
   { name: 'health check, Kong answer shared (1 s)', app: 'health', path: '/healthcheck', tokens: 'none' },
   { name: 'health check, Kong asked per check (ttl 0)', app: 'health-no-cache', path: '/healthcheck', tokens: 'none' },
   { name: 'alternative: terminus pingCheck per health', app: 'terminus-ping', path: '/healthcheck', tokens: 'none' },
+  { name: 'plain guard: one crypto.verify, parsed key', app: 'plain-guard', path: '/hello', tokens: 'distinct' },
+  { name: 'by hand: jsonwebtoken, parsed KeyObject', app: 'jsonwebtoken-guard', path: '/hello', tokens: 'distinct' },
   { name: 'baseline: docs AuthGuard(jwt), PEM key', app: 'baseline', path: '/hello', tokens: 'one' },
 ];
 
