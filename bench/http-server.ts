@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { HttpModule } from '@nestjs/axios';
-import { Controller, Get, Inject, Injectable, Req, UnauthorizedException, UseGuards, type CanActivate, type DynamicModule, type ExecutionContext } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Req, UnauthorizedException, UseGuards, type CanActivate, type DynamicModule, type ExecutionContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -116,22 +116,17 @@ class JsonwebtokenGuard implements CanActivate {
   }
 }
 
-@Controller()
-class PlainGuardController {
-  @Get('hello')
-  @UseGuards(PlainGuard)
-  hello(@Req() request: { user: { username: string } }) {
-    return { message: `Hello ${request.user.username} from NestJS service on Microkubes` };
+/** GET /hello behind `guard`, greeting the claims it left on the request. */
+function helloBehind(guard: Type<CanActivate>): Type {
+  @Controller()
+  class HelloBehindGuard {
+    @Get('hello')
+    @UseGuards(guard)
+    hello(@Req() request: { user: { username: string } }) {
+      return { message: `Hello ${request.user.username} from NestJS service on Microkubes` };
+    }
   }
-}
-
-@Controller()
-class JsonwebtokenController {
-  @Get('hello')
-  @UseGuards(JsonwebtokenGuard)
-  hello(@Req() request: { user: { username: string } }) {
-    return { message: `Hello ${request.user.username} from NestJS service on Microkubes` };
-  }
+  return HelloBehindGuard;
 }
 
 /** The usual alternative for browser sessions: express-session (MemoryStore) + passport.session(). */
@@ -211,8 +206,8 @@ const apps: Record<Scenario['app'], () => DynamicModule> = {
   'microkubes-no-firewall': () => microkubes({ security: { firewall: false } }),
   acl: () => microkubes({ acl: { policies: thousandPolicies() } }),
   baseline: () => ({ module: class BaselineModule {}, imports: [PassportModule], controllers: [BaselineController], providers: [DocsJwtStrategy] }),
-  'plain-guard': () => ({ module: class PlainGuardModule {}, controllers: [PlainGuardController], providers: [PlainGuard] }),
-  'jsonwebtoken-guard': () => ({ module: class JsonwebtokenModule {}, controllers: [JsonwebtokenController], providers: [JsonwebtokenGuard] }),
+  'plain-guard': () => ({ module: class PlainGuardModule {}, controllers: [helloBehind(PlainGuard)], providers: [PlainGuard] }),
+  'jsonwebtoken-guard': () => ({ module: class JsonwebtokenModule {}, controllers: [helloBehind(JsonwebtokenGuard)], providers: [JsonwebtokenGuard] }),
   // keysDir holds service.key/service.cert too; the bench seals the cookie with the same secret.
   saml: () =>
     microkubes({
