@@ -35,9 +35,8 @@ export class StreamCallCheck implements OnModuleInit {
       for (const wrapper of module.controllers.values()) {
         const controller = wrapper.metatype as Type | undefined;
         if (!controller?.prototype) continue;
-        for (const name of Object.getOwnPropertyNames(controller.prototype)) {
-          const handler = Object.getOwnPropertyDescriptor(controller.prototype, name)?.value as unknown;
-          if (name === 'constructor' || typeof handler !== 'function' || !isStreamCall(handler)) continue;
+        for (const [name, handler] of methodsOf(controller)) {
+          if (!isStreamCall(handler)) continue;
           if (Reflect.getMetadata(IS_PUBLIC_KEY, handler) ?? Reflect.getMetadata(IS_PUBLIC_KEY, controller)) continue;
           const guards = [...((Reflect.getMetadata(GUARDS_METADATA, controller) as unknown[]) ?? []), ...((Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[]) ?? [])];
           if (!globallyGuarded && !guards.some((guard) => MODULE_GUARDS.has(guard))) continue;
@@ -54,4 +53,16 @@ export class StreamCallCheck implements OnModuleInit {
 function isStreamCall(handler: object): boolean {
   const patterns = Reflect.getMetadata(PATTERN_METADATA, handler) as Array<{ streaming?: unknown }> | undefined;
   return patterns?.some((pattern) => pattern?.streaming === STREAM_CALL) ?? false;
+}
+
+/** A controller's methods, its base classes' included (a handler may be inherited). */
+function methodsOf(controller: Type): Map<string, object> {
+  const methods = new Map<string, object>();
+  for (let prototype = controller.prototype as object | null; prototype && prototype !== Object.prototype; prototype = Object.getPrototypeOf(prototype) as object | null) {
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      const value = Object.getOwnPropertyDescriptor(prototype, name)?.value as unknown;
+      if (name !== 'constructor' && typeof value === 'function' && !methods.has(name)) methods.set(name, value);
+    }
+  }
+  return methods;
 }

@@ -6,7 +6,7 @@ import { Test } from '@nestjs/testing';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicrokubesTestingKit } from '../../lib/testing/index.js';
-import { GrpcHandlers, GuardedStreamCall, PublicStreamCall } from '../support/rpc-handlers.js';
+import { GrpcHandlers, GuardedStreamCall, InheritedStreamCall, PublicStreamCall } from '../support/rpc-handlers.js';
 import { inFlight } from '../support/in-flight.js';
 import { freePort, RecordingLogger } from '../support/test-app.js';
 
@@ -136,6 +136,8 @@ describe('@GrpcStreamCall handlers behind the guard', () => {
     try {
       const guarded = await Test.createTestingModule({ imports: [kit.module()], controllers: [GuardedStreamCall] }).setLogger(new RecordingLogger()).compile();
       await expect(guarded.init()).rejects.toThrow('GuardedStreamCall.chat is a @GrpcStreamCall handler behind MicrokubesAuthGuard');
+      const inherited = await Test.createTestingModule({ imports: [kit.module()], controllers: [InheritedStreamCall] }).setLogger(new RecordingLogger()).compile();
+      await expect(inherited.init()).rejects.toThrow('InheritedStreamCall.chat is a @GrpcStreamCall handler behind MicrokubesAuthGuard');
       const open = await Test.createTestingModule({ imports: [kit.module()], controllers: [PublicStreamCall] }).setLogger(new RecordingLogger()).compile();
       await open.init();
       await open.close();

@@ -89,3 +89,15 @@ export class PublicStreamCall {
     call.end();
   }
 }
+
+/** A guarded @GrpcStreamCall handler inherited from a base class: start-up must refuse it too. */
+@UseGuards(MicrokubesAuthGuard)
+class StreamCallBase {
+  @GrpcStreamCall('HelloService', 'Chat')
+  chat(call: { end(): void }) {
+    call.end();
+  }
+}
+
+@Controller()
+export class InheritedStreamCall extends StreamCallBase {}
