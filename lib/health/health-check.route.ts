@@ -36,7 +36,7 @@ export class HealthCheckRoute implements OnModuleInit {
     if (this.gateway.configured) indicators.push(() => this.gateway.check());
     const served = serveModuleGetRoute(adapter, settings.path, async (request, response) => {
       if (!settings.public) {
-        const refused = await this.refusal(request, response);
+        const refused = await this.refusal(request);
         if (refused) return refused;
       }
       try {
@@ -50,8 +50,8 @@ export class HealthCheckRoute implements OnModuleInit {
   }
 
   /** With `public: false`: 401 unless the request carries credentials MicrokubesAuthGuard would take. */
-  private async refusal(request: RouteRequest, response: object): Promise<RouteAnswer | undefined> {
-    const result = await this.authenticator.authenticate(request, response);
+  private async refusal(request: RouteRequest): Promise<RouteAnswer | undefined> {
+    const result = await this.authenticator.verify({ headers: request.headers, from: `GET ${this.options.endpoints.healthCheck?.path}` });
     if (result instanceof Auth) return undefined;
     return {
       status: 401,

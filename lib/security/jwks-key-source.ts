@@ -33,7 +33,7 @@ export class JwksKeySource implements TokenKeySource {
     return this.keys.size;
   }
 
-  async keyFor(_token: string, { alg, kid }: TokenHeader): Promise<KeyObject> {
+  async keysFor({ alg, kid }: TokenHeader): Promise<readonly KeyObject[]> {
     if (kid !== undefined && typeof kid !== 'string') {
       throw new TokenRefusal('malformed token: "kid" must be a string');
     }
@@ -48,7 +48,7 @@ export class JwksKeySource implements TokenKeySource {
     if (!keyFitsAlgorithm(alg, found.key) || (found.alg !== undefined && found.alg !== alg)) {
       throw new TokenRefusal(`key id does not fit algorithm ${alg}`);
     }
-    return found.key;
+    return [found.key];
   }
 
   /** By kid; a token without one may use the set's only key. */

@@ -1,4 +1,4 @@
-import { constants, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { JwtAlgorithm } from '../microkubes-options.interface.js';
 
 const CURVE_OF: Partial<Record<JwtAlgorithm, string>> = {
@@ -20,35 +20,5 @@ export function keyFitsAlgorithm(alg: JwtAlgorithm, key: KeyObject): boolean {
       return key.type === 'secret';
     default:
       return false;
-  }
-}
-
-/**
- * Checks a compact JWS signature with a public key. Used only to pick which of several keys signed
- * a token that names none; jsonwebtoken then verifies the token in full with that key.
- */
-export function signedBy(token: string, alg: JwtAlgorithm, key: KeyObject): boolean {
-  const dot = token.lastIndexOf('.');
-  const data = Buffer.from(token.slice(0, dot));
-  const signature = Buffer.from(token.slice(dot + 1), 'base64url');
-  const hash = `sha${alg.slice(2)}`;
-  try {
-    switch (alg.slice(0, 2)) {
-      case 'RS':
-        return verify(hash, data, key, signature);
-      case 'PS':
-        return verify(
-          hash,
-          data,
-          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
-          signature,
-        );
-      case 'ES':
-        return verify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
-      default:
-        return false;
-    }
-  } catch {
-    return false;
   }
 }

@@ -7,7 +7,11 @@
  */
 export type RefusalKind = 'missing' | 'declined' | 'invalid' | 'insufficient_scope';
 
-/** A strategy's refusal: passed to passport's `fail()`, never thrown to the client as is. */
+/**
+ * A strategy's refusal: passed to passport's `fail()`, never thrown to the client as is. Without a
+ * stack: it is an answer, not a fault, and a flood of bad tokens would otherwise pay a stack
+ * capture for each of several refusals per request.
+ */
 export class TokenRefusal extends Error {
   constructor(
     message: string,
@@ -15,7 +19,10 @@ export class TokenRefusal extends Error {
     /** The scopes that were required, for an `insufficient_scope` challenge. */
     readonly scopes: readonly string[] = [],
   ) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'TokenRefusal';
   }
 }

@@ -1,10 +1,10 @@
 import jwt, { type Algorithm } from 'jsonwebtoken';
 import type { KeyObject } from 'node:crypto';
-import type { StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { Auth, type AuthStrategyName } from '../auth/auth.js';
 import { authFromClaims, ClaimsError } from '../auth/claims.js';
 import type { ResolvedTokenOptions } from '../config/resolved-options.js';
 import type { JwtAlgorithm } from '../microkubes-options.interface.js';
+import { isBadSignature, refusalOfJwtError } from './jwt-error-refusal.js';
 import { tokenExtractor, type TokenExtractor } from './token-extractor.js';
 import type { TokenHeader, TokenKeySource } from './token-key-source.js';
 import { TokenRefusal } from './token-refusal.js';
@@ -20,15 +20,21 @@ export interface TokenVerificationSettings {
 }
 
 /**
- * One strategy's token checks around passport-jwt: the key to verify with (before jsonwebtoken
- * verifies signature, exp, nbf, iss and aud), then the claims that make the `Auth` (after).
+ * One strategy's token verification: the token's shape and header judged first (no signature
+ * check is spent on a token that cannot pass), then jsonwebtoken verifies signature, `exp`, `nbf`,
+ * `iss` and `aud` with the key that signed it, then the claims make the `Auth`. One signature check
+ * for a genuine token, most often: the key source names the likeliest signer first.
  */
 export class TokenVerification {
   /** Where this strategy finds its token; the token cache looks there too. */
   readonly extract: TokenExtractor;
+  /** jsonwebtoken's options, but for the algorithm, which is the token's own (checked to be accepted). */
+  private readonly jwtOptions: jwt.VerifyOptions;
 
   constructor(private readonly settings: TokenVerificationSettings) {
-    this.extract = tokenExtractor(settings.options.header, settings.options.scheme);
+    const { header, scheme, issuer, audience, clockTolerance } = settings.options;
+    this.extract = tokenExtractor(header, scheme);
+    this.jwtOptions = { issuer: issuer as jwt.VerifyOptions['issuer'], audience: audience as jwt.VerifyOptions['audience'], clockTolerance };
   }
 
   get strategy(): TokenVerificationSettings['strategy'] {
@@ -44,31 +50,44 @@ export class TokenVerification {
     return typeof issuer === 'string' && (this.settings.declinedIssuers?.includes(issuer) ?? false);
   }
 
-  /** passport-jwt's options for this strategy. */
-  strategyOptions(): StrategyOptionsWithoutRequest {
-    const { options } = this.settings;
-    return {
-      jwtFromRequest: this.extract,
-      secretOrKeyProvider: (_request: unknown, token: string, done: (error: unknown, key?: KeyObject) => void) => {
-        this.keyFor(token)
-          .then(
-            (key) => done(null, key),
-            (error: unknown) => done(error),
-          )
-          // jsonwebtoken runs inside done() and may throw on input it did not expect: refuse, never hang.
-          .catch(() => done(new TokenRefusal('malformed token')));
-      },
-      // passport-jwt overwrites these three in jsonWebTokenOptions with its own top-level ones.
-      algorithms: [...options.algorithms] as Algorithm[],
-      issuer: options.issuer,
-      audience: options.audience,
-      jsonWebTokenOptions: { clockTolerance: options.clockTolerance },
-      passReqToCallback: false,
-    } as unknown as StrategyOptionsWithoutRequest; // the typings predate KeyObject keys
+  /**
+   * The caller this token stands for, or why not (a `declined` refusal for a token this strategy
+   * leaves to another). Rejects only on what is not the token's fault.
+   */
+  async verify(token: string): Promise<Auth | TokenRefusal> {
+    let inspected: InspectedToken;
+    try {
+      inspected = this.inspect(token);
+    } catch (error) {
+      if (error instanceof TokenRefusal) return error;
+      throw error;
+    }
+    const { alg, header, issuer } = inspected;
+    let keys: readonly KeyObject[];
+    try {
+      keys = await this.settings.keys.keysFor(header, issuer);
+    } catch (error) {
+      if (error instanceof TokenRefusal) return error;
+      throw error;
+    }
+    const options = { ...this.jwtOptions, algorithms: [alg as Algorithm] };
+    for (const [i, key] of keys.entries()) {
+      let payload: unknown;
+      try {
+        payload = jwt.verify(token, key, options);
+      } catch (error) {
+        // Only a signature that this key did not make sends the token on to the next key.
+        if (isBadSignature(error) && i < keys.length - 1) continue;
+        return refusalOfJwtError(error);
+      }
+      this.settings.keys.signedBy?.(key, issuer);
+      return this.authenticate(payload);
+    }
+    return new TokenRefusal('invalid signature');
   }
 
   /** After jsonwebtoken has verified the token: the caller's Auth, or why it is refused. */
-  authenticate(payload: unknown): Auth | TokenRefusal {
+  private authenticate(payload: unknown): Auth | TokenRefusal {
     const { options, strategy, requiredScopes = [] } = this.settings;
     if (options.requireExpiration && typeof (payload as { exp?: unknown } | null)?.exp !== 'number') {
       return new TokenRefusal('token has no expiry (exp)');
@@ -86,7 +105,8 @@ export class TokenVerification {
     return auth;
   }
 
-  private async keyFor(token: string): Promise<KeyObject> {
+  /** What must hold before any signature is checked; throws the TokenRefusal that says why not. */
+  private inspect(token: string): InspectedToken {
     const segments = token.split('.');
     if (segments.length !== 3 || !segments.every((segment) => BASE64URL.test(segment))) throw new TokenRefusal('malformed token');
     if (!segments.every(isCanonical)) throw new TokenRefusal('malformed token: base64url with bits set that no encoder sets');
@@ -100,12 +120,20 @@ export class TokenVerification {
     if (!this.settings.options.algorithms.has(alg as JwtAlgorithm)) {
       throw new TokenRefusal(/^[A-Z]{2}\d{3}$/.test(alg) ? `algorithm ${alg} is not accepted` : 'unsupported algorithm');
     }
-    const issuer = (payload as { iss?: unknown } | null)?.iss;
+    const issuer = (payload as { iss?: unknown }).iss;
     if (this.declines(issuer)) {
       throw new TokenRefusal('token is left to the next strategy', 'declined');
     }
-    return this.settings.keys.keyFor(token, header as unknown as TokenHeader, issuer);
+    return { alg: alg as JwtAlgorithm, header: header as unknown as TokenHeader, issuer };
   }
+}
+
+/** A token whose shape and header passed, before its signature is checked. */
+interface InspectedToken {
+  alg: JwtAlgorithm;
+  header: TokenHeader;
+  /** `iss`, unverified: only a hint for the key, and for declining. */
+  issuer: unknown;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -113,11 +141,16 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 /**
  * Whether a segment is the one spelling of its bytes: base64 leaves spare bits in a segment's
  * last character, which decoders ignore, so that one signed token would otherwise have several
- * accepted spellings (each its own entry in the token cache).
+ * accepted spellings (each its own entry in the token cache). For a segment of base64url
+ * characters only: a length of 4n + 1 spells no bytes; 4n + 2 leaves 4 spare bits, 4n + 3 two.
  */
 function isCanonical(segment: string): boolean {
-  return Buffer.from(segment, 'base64url').toString('base64url') === segment;
+  const spareBits = [0, -1, 4, 2][segment.length % 4]!;
+  if (spareBits <= 0) return spareBits === 0;
+  return (BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]!) & ((1 << spareBits) - 1)) === 0;
 }
+
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 function decode(token: string): { header: Record<string, unknown>; payload: unknown } {
   let decoded: jwt.Jwt | null = null;

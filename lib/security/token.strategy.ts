@@ -1,22 +1,25 @@
 import { PassportStrategy } from '@nestjs/passport';
-import { Strategy } from 'passport-jwt';
-import type { Auth } from '../auth/auth.js';
+import { Auth } from '../auth/auth.js';
+import { BearerTokenStrategy } from './bearer-token.strategy.js';
 import type { TokenRefusal } from './token-refusal.js';
 import type { TokenVerification } from './token-verification.js';
 
-/** A passport-jwt strategy named `name`, checking tokens as `TokenVerification` says. */
+/**
+ * A passport strategy named `name` (so that `AuthGuard(name)` works too), checking tokens as
+ * `TokenVerification` says, the same way MicrokubesAuthGuard's chain does.
+ */
 export function TokenStrategy(name: string) {
-  return class TokenStrategy extends PassportStrategy(Strategy, name) {
+  return class TokenStrategy extends PassportStrategy(BearerTokenStrategy, name) {
     readonly strategyName = name;
 
     constructor(readonly verification: TokenVerification) {
-      super(verification.strategyOptions());
+      super(verification.extract);
     }
 
-    /** A refusal goes to passport's fail(), so that the next strategy of the chain gets its turn. */
-    validate(payload: unknown): Auth | [false, TokenRefusal] {
-      const result = this.verification.authenticate(payload);
-      return result instanceof Error ? [false, result] : result;
+    /** The token's Auth; a refusal goes to passport's fail(), so that the next strategy of a chain gets its turn. */
+    async validate(token: string): Promise<Auth | [false, TokenRefusal]> {
+      const result = await this.verification.verify(token);
+      return result instanceof Auth ? result : [false, result];
     }
   };
 }

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Auth } from '../auth/auth.js';
+import { SecondSighting } from './second-sighting.js';
 
 interface CachedAuth {
   auth: Auth;
@@ -9,14 +10,17 @@ interface CachedAuth {
 
 /**
  * Tokens that a strategy fully verified (signature, claims), by the whole token string, so that
- * a token seen again skips passport and the signature check. Bounded (LRU); the expiry is checked
- * on every hit; flushed whenever the keys change.
+ * a token seen again skips the verification. Admitted on their second verification (`offer`), so
+ * that tokens seen once never displace the ones that come back; bounded (LRU); the expiry is
+ * checked on every hit; flushed whenever the keys change.
  */
 export class VerifiedTokenCache {
   private readonly entries: LRUCache<string, CachedAuth>;
+  private readonly doorkeeper: SecondSighting;
 
   constructor(readonly max: number) {
     this.entries = new LRUCache({ max });
+    this.doorkeeper = new SecondSighting(max);
   }
 
   /** The Auth made of this token (its `strategy` says by which strategy), if it has not expired since. */
@@ -31,7 +35,12 @@ export class VerifiedTokenCache {
     return entry.auth;
   }
 
-  /** Only for a token that was fully verified. */
+  /** A token that was just fully verified: kept if it was verified once before (or `set` now). */
+  offer(token: string, auth: Auth, clockTolerance: number): void {
+    if (this.doorkeeper.seenBefore(token)) this.set(token, auth, clockTolerance);
+  }
+
+  /** Only for a token that was fully verified: kept at once. */
   set(token: string, auth: Auth, clockTolerance: number): void {
     const exp = auth.claims.exp;
     this.entries.set(token, { auth, expiresAt: typeof exp === 'number' ? exp + clockTolerance : Number.POSITIVE_INFINITY });
@@ -39,6 +48,7 @@ export class VerifiedTokenCache {
 
   clear(): void {
     this.entries.clear();
+    this.doorkeeper.clear();
   }
 
   get size(): number {

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Auth } from '../../../lib/auth/auth.js';
+import { randomBytes } from 'node:crypto';
+import { SecondSighting } from '../../../lib/security/second-sighting.js';
 import { VerifiedTokenCache } from '../../../lib/security/verified-token.cache.js';
 
 /** An epoch second well away from any boundary of the tests' own clock. */
@@ -105,5 +107,45 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('b')).toBeUndefined();
     cache.set('a', auth('a2'), 0);
     expect(cache.get('a')?.userId).toBe('a2');
+  });
+
+  it('admits an offered token on its second verification only, so that tokens seen once displace nothing', () => {
+    const cache = new VerifiedTokenCache(3);
+    const regulars = ['a', 'b', 'c'].map((name) => [`token-${name}`, auth(name)] as const);
+    for (const [token, caller] of regulars) {
+      cache.offer(token, caller, 0);
+      expect(cache.get(token), `${token}, seen once`).toBeUndefined();
+      cache.offer(token, caller, 0);
+      expect(cache.get(token), `${token}, seen twice`).toBe(caller);
+    }
+    // A flood of tokens seen once each: the cache keeps the three that came back.
+    for (let i = 0; i < 100; i++) cache.offer(`fresh-${i}`, auth(`fresh-${i}`), 0);
+    expect(cache.size).toBe(3);
+    for (const [token, caller] of regulars) expect(cache.get(token)).toBe(caller);
+  });
+
+  it('forgets what it saw on clear(): after a key change, a token must be verified twice again to be kept', () => {
+    const cache = new VerifiedTokenCache(10);
+    cache.offer('token', auth('ann'), 0);
+    cache.clear();
+    cache.offer('token', auth('ann'), 0);
+    expect(cache.get('token')).toBeUndefined();
+    cache.offer('token', auth('ann'), 0);
+    expect(cache.get('token')?.userId).toBe('ann');
+  });
+});
+
+describe('SecondSighting', () => {
+  it('tells a token seen before, for at least the next `capacity` others, within bounded memory', () => {
+    const sightings = new SecondSighting(1_000);
+    const tokens = Array.from({ length: 5_000 }, () => randomBytes(300).toString('base64url'));
+    expect(tokens.filter((token) => sightings.seenBefore(token)).length).toBeLessThan(5);
+    // The last 1,000 are remembered whatever came before them.
+    expect(tokens.slice(-1_000).every((token) => sightings.seenBefore(token))).toBe(true);
+    // Two generations of at most 1,000 each: what came long before is forgotten.
+    const sets = Object.values(sightings).filter((value): value is Set<number> => value instanceof Set);
+    expect(sets).toHaveLength(2);
+    expect(sets.every((set) => set.size <= 1_000)).toBe(true);
+    expect(tokens.slice(0, 1_000).filter((token) => sightings.seenBefore(token)).length).toBeLessThan(10);
   });
 });
