@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,21 +26,39 @@ const CONNECTIONS = 32;
  * unsecured route and the baseline, which the ratios need (for more rounds of a few scenarios).
  */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((word) => word.trim()).filter(Boolean);
-const RUN = SCENARIOS.filter(
-  (scenario, i) => !ONLY || i === 0 || i === SCENARIOS.length - 1 || ONLY.some((word) => scenario.name.includes(word)),
-);
-const DISTINCT_TOKENS = 10_000;
-/** Each of ours beside the alternative a user would otherwise write: their ratio is printed. */
+/**
+ * Tokens minted for the run, as many as no app can ask for in its warm-up and run on this machine
+ * (about 15,000 req/s at most): none is sent twice to one app. Fewer (`BENCH_TOKENS`) mint faster;
+ * a scenario that then ran past them says so.
+ */
+const DISTINCT_TOKENS = Number(process.env.BENCH_TOKENS ?? 120_000);
+/** The callers of the "coming back" scenarios: a working set that the cache (10,000) holds. */
+const CALLERS = 1_000;
+/** Each of ours beside the alternative a user would otherwise write (or its own other setting): their ratio is printed. */
 const SIDE_BY_SIDE: Array<[ours: string, alternative: string]> = [
+  ['guard, one token repeated', 'unsecured route'],
   ['guard, one token repeated', 'guard, one token repeated, firewall off'],
   ["@Public() route of the module's app", '@Public() route, firewall off'],
   ['guard, SAML session cookie', 'alternative: express-session + passport'],
   ['health check, Kong answer shared (1 s)', 'alternative: terminus pingCheck per health'],
   ['health check, Kong asked per check (ttl 0)', 'alternative: terminus pingCheck per health'],
-  ['guard, every token verified (no cache)', 'plain guard: one crypto.verify, parsed key'],
-  ['guard, every token verified (no cache)', 'by hand: jsonwebtoken, parsed KeyObject'],
-  ['guard, 10,000 tokens (cache 10,000)', 'plain guard: one crypto.verify, parsed key'],
+  ['guard, every token new (cache on)', 'plain guard: one crypto.verify, parsed key'],
+  ['guard, every token new (cache off)', 'plain guard: one crypto.verify, parsed key'],
+  ['guard, every token new (cache on)', 'guard, every token new (cache off)'],
+  ['guard, every token new (cache on)', 'by hand: jsonwebtoken, parsed KeyObject'],
+  ['by hand: jsonwebtoken, parsed KeyObject', 'plain guard: one crypto.verify, parsed key'],
+  ['docs passport-jwt, PEM key, every token new', 'plain guard: one crypto.verify, parsed key'],
+  ['guard, 1,000 callers coming back (cache on)', 'guard, 1,000 callers coming back (cache off)'],
+  ['guard, forged tokens refused', 'plain guard, forged tokens refused'],
+  ['guard, garbage tokens refused', 'plain guard, garbage tokens refused'],
 ];
+/** With BENCH_ONLY, a chosen scenario brings the one it is compared with. */
+const chosen = (name: string) => ONLY!.some((word) => name.includes(word));
+const RUN = SCENARIOS.filter(
+  (scenario, i) =>
+    !ONLY || i === 0 || i === SCENARIOS.length - 1 || chosen(scenario.name) ||
+    SIDE_BY_SIDE.some(([ours, alternative]) => (ours === scenario.name && chosen(alternative)) || (alternative === scenario.name && chosen(ours))),
+);
 const RESULTS = fileURLToPath(new URL('../../results/', import.meta.url));
 const SERVER = fileURLToPath(new URL('./http-server.js', import.meta.url));
 /** The SAML app's session secret: the bench seals the cookie it sends with it. */
@@ -55,6 +73,8 @@ interface Measurement {
   non2xx: number;
   errors: number;
   rssMb: number;
+  /** Requests sent to the app (warm-up included) past the distinct tokens there were: then some came again. */
+  tokensReused: number;
 }
 
 /**
@@ -89,13 +109,32 @@ async function sessionCookie(scenario: Scenario, url: string): Promise<string> {
   return response.headers.getSetCookie()[0]?.split(';')[0] ?? '';
 }
 
-/** A sign-in token as jwt-issuer mints it (RS512, 24 h). */
+/** A sign-in token as jwt-issuer mints it (RS512, 24 h); `signer` a key the app does not know makes it a forged one. */
 function token(signer: KeyObject, i: number): string {
   const now = Math.floor(Date.now() / 1000);
   return jwt.sign({
     iss: 'Microkubes JWT Authority', sub: `user-${i}`, exp: now + 86_400, iat: now, nbf: 0, jti: randomUUID(),
     userId: `user-${i}`, username: `user${i}@example.com`, roles: 'user', organizations: 'acme', scopes: 'api:read',
   }, signer, { algorithm: 'RS512' });
+}
+
+/** What an attacker sends who has no token: random bytes in one, two or three segments, and JWT-looking headers over nonsense. */
+function garbage(i: number): string {
+  const bytes = (n: number) => randomBytes(n).toString('base64url');
+  switch (i % 4) {
+    case 0: return bytes(300);
+    case 1: return `${bytes(30)}.${bytes(200)}.${bytes(256)}`;
+    case 2: return `${Buffer.from('{"alg":"RS512","typ":"JWT"}').toString('base64url')}.${bytes(200)}.${bytes(256)}`;
+    default: return `${bytes(20)}.${bytes(20)}`;
+  }
+}
+
+/** The tokens each kind of scenario sends, in the order sent. */
+interface TokenSets {
+  distinct: string[];
+  callers: string[];
+  forged: string[];
+  garbage: string[];
 }
 
 async function startServer(adapter: Adapter, scenario: Scenario, port: number, keysDir: string): Promise<ChildProcess> {
@@ -116,8 +155,20 @@ function residentMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-async function load(url: string, scenario: Scenario, tokens: string[], seconds: number, cookie = ''): Promise<autocannon.Result> {
-  let next = 0;
+/** The tokens one app is sent, in turn, across its warm-up and its run: none twice before all were sent. */
+class TokenFeed {
+  sent = 0;
+  constructor(private readonly tokens: readonly string[]) {}
+  next(): string {
+    return this.tokens[this.sent++ % this.tokens.length]!;
+  }
+  /** How many requests went past the distinct tokens, so that tokens came again. */
+  get reused(): number {
+    return Math.max(0, this.sent - this.tokens.length);
+  }
+}
+
+async function load(url: string, scenario: Scenario, feed: TokenFeed | undefined, seconds: number, cookie = ''): Promise<autocannon.Result> {
   return autocannon({
     url,
     connections: CONNECTIONS,
@@ -128,17 +179,32 @@ async function load(url: string, scenario: Scenario, tokens: string[], seconds: 
       setupRequest: (request) => {
         if (scenario.tokens === 'none') return request;
         if (scenario.tokens === 'session') return { ...request, headers: { ...request.headers, cookie } };
-        const bearer = scenario.tokens === 'one' ? tokens[0]! : tokens[next++ % tokens.length]!;
-        return { ...request, headers: { ...request.headers, authorization: `Bearer ${bearer}` } };
+        return { ...request, headers: { ...request.headers, authorization: `Bearer ${feed!.next()}` } };
       },
     }],
   });
 }
 
+/** A measurement is void when a served scenario had refusals or errors, or a flood had anything but 401s. */
+function voidReason(scenario: Scenario, result: autocannon.Result): string | undefined {
+  if (result.errors > 0) return `${result.errors} errors`;
+  if (!scenario.refused) return result.non2xx > 0 ? `${result.non2xx} non-2xx answers` : undefined;
+  const statuses = Object.entries(result.statusCodeStats ?? {}).filter(([status, stat]) => status !== '401' && (stat?.count ?? 0) > 0);
+  return statuses.length > 0 ? `answers other than 401: ${statuses.map(([status, stat]) => `${stat?.count} x ${status}`).join(', ')}` : undefined;
+}
+
 async function main(): Promise<void> {
   const keys = platformKeys();
   console.log(`Minting ${DISTINCT_TOKENS.toLocaleString('en-US')} tokens...`);
-  const tokens = Array.from({ length: DISTINCT_TOKENS }, (_, i) => token(keys.signer, i));
+  const distinct = Array.from({ length: DISTINCT_TOKENS }, (_, i) => token(keys.signer, i));
+  // Signed by a key of the same kind and size that the apps do not have: they pass every check but the signature.
+  const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const tokens: TokenSets = {
+    distinct,
+    callers: distinct.slice(0, CALLERS),
+    forged: Array.from({ length: 10_000 }, (_, i) => token(stranger, i)),
+    garbage: Array.from({ length: 10_000 }, (_, i) => garbage(i)),
+  };
   const measurements: Measurement[] = [];
   let port = 4310;
   try {
@@ -149,12 +215,14 @@ async function main(): Promise<void> {
         const server = await startServer(adapter, scenario, ++port, scenario.app === 'saml' ? keys.samlDir : keys.dir);
         const url = `http://127.0.0.1:${port}`;
         const cookie = scenario.tokens === 'session' ? await sessionCookie(scenario, url) : '';
-        await load(url, scenario, tokens, 1, cookie); // warm-up: JIT, connections, caches
-        const result = await load(url, scenario, tokens, SECONDS, cookie);
+        const feed = scenario.tokens === 'one' ? new TokenFeed([distinct[0]!]) : scenario.tokens in tokens ? new TokenFeed(tokens[scenario.tokens as keyof TokenSets]) : undefined;
+        await load(url, scenario, feed, 1, cookie); // warm-up: JIT, connections, caches
+        const result = await load(url, scenario, feed, SECONDS, cookie);
         // A refused request costs less than a served one: such a figure would flatter the scenario.
-        if (result.non2xx > 0 || result.errors > 0) {
+        const invalid = voidReason(scenario, result);
+        if (invalid) {
           server.kill();
-          throw new Error(`${adapter} "${scenario.name}": ${result.non2xx} non-2xx answers and ${result.errors} errors; the measurement is void`);
+          throw new Error(`${adapter} "${scenario.name}": ${invalid}; the measurement is void`);
         }
         measurements.push({
           adapter,
@@ -165,6 +233,7 @@ async function main(): Promise<void> {
           non2xx: result.non2xx,
           errors: result.errors,
           rssMb: residentMb(server.pid!),
+          tokensReused: scenario.tokens === 'distinct' ? feed!.reused : 0,
         });
         server.kill();
         process.stdout.write(`  round ${round} ${adapter.padEnd(8)} ${scenario.name}: ${Math.round(result.requests.average)} req/s\n`);
@@ -192,6 +261,7 @@ function averageRounds(measurements: Measurement[]): Measurement[] {
     non2xx: group.reduce((sum, m) => sum + m.non2xx, 0),
     errors: group.reduce((sum, m) => sum + m.errors, 0),
     rssMb: Math.max(...group.map((m) => m.rssMb)),
+    tokensReused: Math.max(...group.map((m) => m.tokensReused)),
   }));
 }
 
@@ -202,29 +272,39 @@ function report(measurements: Measurement[]): void {
     const baseline = find(m.adapter, SCENARIOS.at(-1)!.name)!.requestsPerSecond;
     return { ...m, vsUnsecured: m.requestsPerSecond / unsecured, vsBaseline: m.requestsPerSecond / baseline };
   });
-  console.log(`\nHTTP, ${ROUNDS} rounds of ${SECONDS} s per scenario (mean req/s and p50, worst p99, max RSS), ${CONNECTIONS} connections, on ${process.version}:\n`);
-  console.log(`${'adapter'.padEnd(8)} ${'scenario'.padEnd(42)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'x unsec'.padStart(8)} ${'x base'.padStart(7)} ${'RSS MB'.padStart(7)} ${'non-2xx'.padStart(8)}`);
+  console.log(`\nHTTP, ${ROUNDS} rounds of ${SECONDS} s per scenario (mean req/s and p50, worst p99, max RSS), ${CONNECTIONS} connections, on ${process.version}:`);
+  console.log('(floods: req/s are refusals per second, each a 401)\n');
+  console.log(`${'adapter'.padEnd(8)} ${'scenario'.padEnd(44)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'x unsec'.padStart(8)} ${'x base'.padStart(7)} ${'RSS MB'.padStart(7)} ${'non-2xx'.padStart(8)}`);
   for (const row of rows) {
     console.log(
-      `${row.adapter.padEnd(8)} ${row.scenario.padEnd(42)} ${Math.round(row.requestsPerSecond).toString().padStart(8)} ${row.p50Ms.toFixed(1).padStart(7)} ${row.p99Ms.toFixed(1).padStart(7)} ${row.vsUnsecured.toFixed(2).padStart(8)} ${row.vsBaseline.toFixed(2).padStart(7)} ${row.rssMb.toFixed(0).padStart(7)} ${String(row.non2xx + row.errors).padStart(8)}`,
+      `${row.adapter.padEnd(8)} ${row.scenario.padEnd(44)} ${Math.round(row.requestsPerSecond).toString().padStart(8)} ${row.p50Ms.toFixed(1).padStart(7)} ${row.p99Ms.toFixed(1).padStart(7)} ${row.vsUnsecured.toFixed(2).padStart(8)} ${row.vsBaseline.toFixed(2).padStart(7)} ${row.rssMb.toFixed(0).padStart(7)} ${String(row.non2xx + row.errors).padStart(8)}`,
     );
   }
-  for (const [ours, alternative] of SIDE_BY_SIDE) {
-    for (const adapter of ADAPTERS) {
+  for (const row of rows.filter((row) => row.tokensReused > 0)) {
+    console.log(`${row.adapter} "${row.scenario}": ${row.tokensReused.toLocaleString('en-US')} requests went past the ${DISTINCT_TOKENS.toLocaleString('en-US')} tokens (each came again after all the others: more than the cache holds)`);
+  }
+  console.log('');
+  const figure = (m: Measurement) => `${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms`;
+  const comparisons = SIDE_BY_SIDE.flatMap(([ours, alternative]) =>
+    ADAPTERS.flatMap((adapter) => {
       const [a, b] = [find(adapter, ours), find(adapter, alternative)];
-      if (a && b) console.log(`${adapter}: "${ours}" vs "${alternative}": ${(a.requestsPerSecond / b.requestsPerSecond).toFixed(2)}x`);
-    }
+      return a && b ? [{ adapter, ours, alternative, ratio: a.requestsPerSecond / b.requestsPerSecond, a, b }] : [];
+    }),
+  );
+  for (const { adapter, ours, alternative, ratio, a, b } of comparisons) {
+    console.log(`${adapter}: ${ratio.toFixed(2)}x  "${ours}" (${figure(a)}) vs "${alternative}" (${figure(b)})`);
   }
   // A partial run (BENCH_ONLY) leaves the committed results alone.
   if (ONLY) return;
   mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(join(RESULTS, 'http.json'), `${JSON.stringify({ node: process.version, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, results: rows }, null, 2)}\n`);
+  const sideBySide = comparisons.map(({ adapter, ours, alternative, ratio }) => ({ adapter, ours, alternative, ratio }));
+  writeFileSync(join(RESULTS, 'http.json'), `${JSON.stringify({ node: process.version, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, distinctTokens: DISTINCT_TOKENS, results: rows, sideBySide }, null, 2)}\n`);
   const chartRows = RUN.map((scenario) => ({
     scenario: scenario.name,
     values: Object.fromEntries(
       ADAPTERS.flatMap((adapter) => {
-        const measured = measurements.find((m) => m.adapter === adapter && m.scenario === scenario.name);
-        return measured ? [[adapter, measured.requestsPerSecond]] : [];
+        const measured = find(adapter, scenario.name);
+        return measured ? [[adapter, { value: measured.requestsPerSecond, p50Ms: measured.p50Ms, p99Ms: measured.p99Ms }]] : [];
       }),
     ),
   }));

@@ -95,7 +95,12 @@ class PlainGuard implements CanActivate {
     const [header, payload, signature] = (request.headers.authorization ?? '').slice('Bearer '.length).split('.');
     if (!header || !payload || !signature) throw new UnauthorizedException();
     if (!verify('sha512', Buffer.from(`${header}.${payload}`), defaultKey, Buffer.from(signature, 'base64url'))) throw new UnauthorizedException();
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp?: number; username?: string };
+    let claims: { exp?: number; username?: string };
+    try {
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as typeof claims;
+    } catch {
+      throw new UnauthorizedException();
+    }
     if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) throw new UnauthorizedException();
     request.user = claims;
     return true;
