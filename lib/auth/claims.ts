@@ -43,6 +43,8 @@ export function claimList(claims: Record<string, unknown>, name: string): string
   if (value === undefined || value === null) return [];
   let entries: string[];
   if (typeof value === 'string') {
+    // Most often one plain word ("user"): no split needed.
+    if (PLAIN_WORD.test(value)) return [value];
     entries = value.split(/[\s,]+/);
   } else if (Array.isArray(value) && value.every((entry) => typeof entry === 'string')) {
     entries = value.map((entry) => entry.trim());
@@ -51,6 +53,8 @@ export function claimList(claims: Record<string, unknown>, name: string): string
   }
   return [...new Set(entries.filter((entry) => entry !== ''))];
 }
+
+const PLAIN_WORD = /^[^\s,]+$/;
 
 function requiredString(claims: Record<string, unknown>, name: string): string {
   const value = claims[name];

@@ -3,8 +3,6 @@ import { Strategy } from 'passport-strategy';
 import type { TokenExtractor } from './token-extractor.js';
 import { TokenRefusal } from './token-refusal.js';
 
-export type Validated = (token: string, done: (error: unknown, user?: unknown, info?: unknown) => void) => void;
-
 /**
  * passport's base strategy for a bearer token: the token where the strategy reads it, handed to
  * the callback that @nestjs/passport makes of `validate()`.
@@ -13,7 +11,7 @@ export class BearerTokenStrategy extends Strategy {
   // Public: the mixin of @nestjs/passport makes anonymous classes of this, which TypeScript cannot declare with private members.
   constructor(
     readonly extract: TokenExtractor,
-    readonly validated: Validated,
+    readonly validated: (token: string, done: (error: unknown, user?: unknown, info?: unknown) => void) => void,
   ) {
     super();
   }

@@ -61,6 +61,11 @@ export class MicrokubesAuthenticator {
     });
   }
 
+  /** The same answer for a request (its headers), for code outside the guards; `response` is not used. */
+  authenticate(request: { headers: IncomingHttpHeaders }, _response?: object): Promise<Auth | TokenRefusal> {
+    return this.verify({ headers: request.headers, from: 'MicrokubesAuthenticator.authenticate()' });
+  }
+
   private async runChain(request: { headers: IncomingHttpHeaders }): Promise<Auth | TokenRefusal> {
     if (this.links.length === 0) return new TokenRefusal('no authentication strategy is configured');
     const refusals: TokenRefusal[] = [];

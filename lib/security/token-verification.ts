@@ -28,13 +28,15 @@ export interface TokenVerificationSettings {
 export class TokenVerification {
   /** Where this strategy finds its token; the token cache looks there too. */
   readonly extract: TokenExtractor;
-  /** jsonwebtoken's options, but for the algorithm, which is the token's own (checked to be accepted). */
-  private readonly jwtOptions: jwt.VerifyOptions;
+  /** jsonwebtoken's options per accepted algorithm: a token is verified with its own `alg` only. */
+  private readonly jwtOptions = new Map<JwtAlgorithm, jwt.VerifyOptions>();
 
   constructor(private readonly settings: TokenVerificationSettings) {
     const { header, scheme, issuer, audience, clockTolerance } = settings.options;
     this.extract = tokenExtractor(header, scheme);
-    this.jwtOptions = { issuer: issuer as jwt.VerifyOptions['issuer'], audience: audience as jwt.VerifyOptions['audience'], clockTolerance };
+    for (const alg of settings.options.algorithms) {
+      this.jwtOptions.set(alg, { algorithms: [alg as Algorithm], issuer: issuer as jwt.VerifyOptions['issuer'], audience: audience as jwt.VerifyOptions['audience'], clockTolerance });
+    }
   }
 
   get strategy(): TokenVerificationSettings['strategy'] {
@@ -65,16 +67,18 @@ export class TokenVerification {
     const { alg, header, issuer } = inspected;
     let keys: readonly KeyObject[];
     try {
-      keys = await this.settings.keys.keysFor(header, issuer);
+      const found = this.settings.keys.keysFor(header, issuer);
+      // The key store answers at once; only a JWKS may have to be fetched.
+      keys = Array.isArray(found) ? found : await found;
     } catch (error) {
       if (error instanceof TokenRefusal) return error;
       throw error;
     }
-    const options = { ...this.jwtOptions, algorithms: [alg as Algorithm] };
+    const options = this.jwtOptions.get(alg)!;
     for (const [i, key] of keys.entries()) {
       let payload: unknown;
       try {
-        payload = jwt.verify(token, key, options);
+        payload = verifyWithoutStacks(token, key, options);
       } catch (error) {
         // Only a signature that this key did not make sends the token on to the next key.
         if (isBadSignature(error) && i < keys.length - 1) continue;
@@ -110,7 +114,7 @@ export class TokenVerification {
     const segments = token.split('.');
     if (segments.length !== 3 || !segments.every((segment) => BASE64URL.test(segment))) throw new TokenRefusal('malformed token');
     if (!segments.every(isCanonical)) throw new TokenRefusal('malformed token: base64url with bits set that no encoder sets');
-    const { header, payload } = decode(token);
+    const { header, payload } = decode(segments);
     // RFC 7515, 4.1.11: extensions named critical must be understood, and this verifier knows none.
     if (header.crit !== undefined) throw new TokenRefusal('token header names critical extensions ("crit") that are not understood');
     const alg = header.alg;
@@ -125,6 +129,20 @@ export class TokenVerification {
       throw new TokenRefusal('token is left to the next strategy', 'declined');
     }
     return { alg: alg as JwtAlgorithm, header: header as unknown as TokenHeader, issuer };
+  }
+}
+
+/**
+ * jsonwebtoken's verify, its refusals made without a stack: they are answers (mapped to a
+ * TokenRefusal at once), and a forged token without `kid` makes one per key it is tried with.
+ */
+function verifyWithoutStacks(token: string, key: KeyObject, options: jwt.VerifyOptions): unknown {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return jwt.verify(token, key, options);
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -152,19 +170,22 @@ function isCanonical(segment: string): boolean {
 
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-function decode(token: string): { header: Record<string, unknown>; payload: unknown } {
-  let decoded: jwt.Jwt | null = null;
+/** The header and payload of a token whose three segments are canonical base64url; not yet verified. */
+function decode([headerSegment, payloadSegment]: string[]): { header: Record<string, unknown>; payload: object } {
+  let header: unknown;
+  let payload: unknown;
   try {
-    decoded = jwt.decode(token, { complete: true });
+    header = JSON.parse(Buffer.from(headerSegment!, 'base64url').toString('utf8'));
+    payload = JSON.parse(Buffer.from(payloadSegment!, 'base64url').toString('utf8'));
   } catch {
-    // jsonwebtoken throws on a payload that is not JSON.
-  }
-  if (!decoded || typeof decoded.header !== 'object' || decoded.header === null) {
     throw new TokenRefusal('malformed token');
   }
-  // jsonwebtoken crashes on a `null` payload; nothing but a JSON object can hold claims anyway.
-  if (typeof decoded.payload !== 'object' || decoded.payload === null || Array.isArray(decoded.payload)) {
-    throw new TokenRefusal('token payload is not a JSON object');
-  }
-  return { header: decoded.header as unknown as Record<string, unknown>, payload: decoded.payload };
+  if (!isJsonObject(header)) throw new TokenRefusal('malformed token');
+  // Nothing but a JSON object can hold claims (and jsonwebtoken crashes on a `null` payload).
+  if (!isJsonObject(payload)) throw new TokenRefusal('token payload is not a JSON object');
+  return { header: header as Record<string, unknown>, payload };
+}
+
+function isJsonObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
