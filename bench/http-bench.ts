@@ -2,6 +2,7 @@ import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,6 +151,15 @@ async function startServer(adapter: Adapter, scenario: Scenario, port: number, k
   return child;
 }
 
+/** A port nothing listens on now (the run takes about a hundred; a fixed range meets epmd's 4369 and the like). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 function residentMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
@@ -206,13 +216,13 @@ async function main(): Promise<void> {
     garbage: Array.from({ length: 10_000 }, (_, i) => garbage(i)),
   };
   const measurements: Measurement[] = [];
-  let port = 4310;
   try {
     for (let round = 1; round <= ROUNDS; round++) {
      for (const adapter of ADAPTERS) {
       for (const scenario of RUN) {
         if (scenario.expressOnly && adapter !== 'express') continue;
-        const server = await startServer(adapter, scenario, ++port, scenario.app === 'saml' ? keys.samlDir : keys.dir);
+        const port = await freePort();
+        const server = await startServer(adapter, scenario, port, scenario.app === 'saml' ? keys.samlDir : keys.dir);
         const url = `http://127.0.0.1:${port}`;
         const cookie = scenario.tokens === 'session' ? await sessionCookie(scenario, url) : '';
         const feed = scenario.tokens === 'one' ? new TokenFeed([distinct[0]!]) : scenario.tokens in tokens ? new TokenFeed(tokens[scenario.tokens as keyof TokenSets]) : undefined;
