@@ -1,4 +1,5 @@
 import jwt, { type Algorithm } from 'jsonwebtoken';
+import jws from 'jws';
 import type { KeyObject } from 'node:crypto';
 import { Auth, type AuthStrategyName } from '../auth/auth.js';
 import { authFromClaims, ClaimsError } from '../auth/claims.js';
@@ -23,7 +24,9 @@ export interface TokenVerificationSettings {
  * One strategy's token verification: the token's shape and header judged first (no signature
  * check is spent on a token that cannot pass), then jsonwebtoken verifies signature, `exp`, `nbf`,
  * `iss` and `aud` with the key that signed it, then the claims make the `Auth`. One signature check
- * for a genuine token, most often: the key source names the likeliest signer first.
+ * for a genuine token, most often: the key source names the likeliest signer first. When another
+ * key signed it, jws's bare signature check finds which (a forged token costs one check per
+ * candidate key, and no more decoding), and jsonwebtoken verifies the token once more with that key.
  */
 export class TokenVerification {
   /** Where this strategy finds its token; the token cache looks there too. */
@@ -75,19 +78,26 @@ export class TokenVerification {
       throw error;
     }
     const options = this.jwtOptions.get(alg)!;
-    for (const [i, key] of keys.entries()) {
-      let payload: unknown;
+    const [likeliest, ...others] = keys;
+    if (!likeliest) return new TokenRefusal('invalid signature');
+    let signer = likeliest;
+    let payload: unknown;
+    try {
+      payload = verifyWithoutStacks(token, likeliest, options);
+    } catch (error) {
+      // Only a signature that this key did not make sends the token on to the other keys.
+      if (!isBadSignature(error) || others.length === 0) return refusalOfJwtError(error);
+      const other = others.find((key) => signatureMadeBy(token, alg, key));
+      if (!other) return new TokenRefusal('invalid signature');
+      signer = other;
       try {
-        payload = verifyWithoutStacks(token, key, options);
+        payload = verifyWithoutStacks(token, signer, options);
       } catch (error) {
-        // Only a signature that this key did not make sends the token on to the next key.
-        if (isBadSignature(error) && i < keys.length - 1) continue;
         return refusalOfJwtError(error);
       }
-      this.settings.keys.signedBy?.(key, issuer);
-      return this.authenticate(payload);
     }
-    return new TokenRefusal('invalid signature');
+    this.settings.keys.signedBy?.(signer, issuer);
+    return this.authenticate(payload);
   }
 
   /** After jsonwebtoken has verified the token: the caller's Auth, or why it is refused. */
@@ -143,6 +153,19 @@ function verifyWithoutStacks(token: string, key: KeyObject, options: jwt.VerifyO
     return jwt.verify(token, key, options);
   } finally {
     Error.stackTraceLimit = limit;
+  }
+}
+
+/**
+ * Whether `key` made the token's signature: jws's check alone (jsonwebtoken's own signature step),
+ * so that a forged token tried against several keys is not decoded and judged once per key.
+ */
+function signatureMadeBy(token: string, alg: JwtAlgorithm, key: KeyObject): boolean {
+  try {
+    // jws (jwa beneath it) takes a KeyObject, as jsonwebtoken hands it one; its types say only string or Buffer.
+    return jws.verify(token, alg, key as unknown as string);
+  } catch {
+    return false;
   }
 }
 

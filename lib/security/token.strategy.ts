@@ -1,8 +1,11 @@
+import { Logger } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Auth } from '../auth/auth.js';
 import { BearerTokenStrategy } from './bearer-token.strategy.js';
-import type { TokenRefusal } from './token-refusal.js';
+import { TokenRefusal } from './token-refusal.js';
 import type { TokenVerification } from './token-verification.js';
+
+const logger = new Logger('TokenStrategy');
 
 /**
  * A passport strategy named `name` (so that `AuthGuard(name)` works too), checking tokens as
@@ -16,10 +19,19 @@ export function TokenStrategy(name: string) {
       super(verification.extract);
     }
 
-    /** The token's Auth; a refusal goes to passport's fail(), so that the next strategy of a chain gets its turn. */
+    /**
+     * The token's Auth; a refusal goes to passport's fail(), so that the next strategy of a chain
+     * gets its turn. A fault that is not the token's (a key source failing) is logged and refused
+     * as "authentication failed", as in MicrokubesAuthGuard's chain: a 401, never a 500.
+     */
     async validate(token: string): Promise<Auth | [false, TokenRefusal]> {
-      const result = await this.verification.verify(token);
-      return result instanceof Auth ? result : [false, result];
+      try {
+        const result = await this.verification.verify(token);
+        return result instanceof Auth ? result : [false, result];
+      } catch (error) {
+        logger.error(`Authentication failed unexpectedly: ${(error as Error)?.message ?? error}`);
+        return [false, new TokenRefusal('authentication failed')];
+      }
     }
   };
 }
