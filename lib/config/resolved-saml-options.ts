@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { SamlRedisClient, SamlRequestIdStore, SamlSecurityOptions, SeedSamlConfig } from '../microkubes-options.interface.js';
+import { isRedisClient } from '../redis/redis-command.js';
+import type { RedisClient, SamlRequestIdStore, SamlSecurityOptions, SeedSamlConfig } from '../microkubes-options.interface.js';
 import { fromSeedSamlConfig } from './seed-saml-config.js';
 import { MicrokubesOptionsError } from './microkubes-options.error.js';
 import { isObject, optionalBoolean, optionalInteger, optionalString, rejectUnknown } from './option-checks.js';
@@ -29,7 +30,7 @@ export interface ResolvedSamlOptions {
   routePrefix: string;
   clockSkewMs: number;
   requireSignedResponse: boolean;
-  requestIdStore: 'memory' | { redis: SamlRedisClient; prefix: string } | SamlRequestIdStore;
+  requestIdStore: 'memory' | { redis: RedisClient; prefix: string } | SamlRequestIdStore;
   requestIdTtlMs: number;
   session: { cookieName: string; maxAge: number; secrets?: Buffer[]; secure?: boolean };
   redirectBrowsers: boolean;
@@ -122,8 +123,7 @@ function resolveRequestIdStore(store: SamlSecurityOptions['requestIdStore']): Re
   if ('redis' in store) {
     rejectUnknown(store, ['redis', 'prefix'], `${path}.`);
     const { redis } = store;
-    const usable = isObject(redis) && (typeof (redis as { sendCommand?: unknown }).sendCommand === 'function' || typeof (redis as { call?: unknown }).call === 'function');
-    if (!usable) throw new MicrokubesOptionsError(`${path}.redis`, 'must be a connected client of the redis or ioredis package');
+    if (!isRedisClient(redis)) throw new MicrokubesOptionsError(`${path}.redis`, 'must be a connected client of the redis or ioredis package');
     return { redis, prefix: optionalString(store.prefix, `${path}.prefix`) ?? 'microkubes:saml:request:' };
   }
   const custom = store as Partial<SamlRequestIdStore>;

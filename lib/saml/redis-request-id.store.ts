@@ -1,4 +1,5 @@
-import type { SamlRedisClient, SamlRequestIdStore } from '../microkubes-options.interface.js';
+import type { RedisClient, SamlRequestIdStore } from '../microkubes-options.interface.js';
+import { redisCommand } from '../redis/redis-command.js';
 
 /**
  * Request ids in Redis, shared by the service's replicas: the IdP's Response may reach another
@@ -7,7 +8,7 @@ import type { SamlRedisClient, SamlRequestIdStore } from '../microkubes-options.
  */
 export class RedisRequestIdStore implements SamlRequestIdStore {
   constructor(
-    private readonly client: SamlRedisClient,
+    private readonly client: RedisClient,
     private readonly prefix: string,
   ) {}
 
@@ -24,13 +25,7 @@ export class RedisRequestIdStore implements SamlRequestIdStore {
     return (await this.command('GETDEL', this.prefix + id)) !== null;
   }
 
-  /**
-   * The same raw command on both clients: ioredis `call` (its `sendCommand` takes a Command
-   * object, so `call` is asked first), node-redis `sendCommand`.
-   */
   private command(...args: string[]): Promise<unknown> {
-    const client = this.client as { sendCommand?: (args: string[]) => Promise<unknown>; call?: (command: string, ...rest: string[]) => Promise<unknown> };
-    if (typeof client.call === 'function') return client.call(args[0] as string, ...args.slice(1));
-    return (client.sendCommand as NonNullable<typeof client.sendCommand>)(args);
+    return redisCommand(this.client, ...args);
   }
 }
