@@ -62,9 +62,43 @@ export interface SamlRequestIdStore {
 }
 
 /** A client of the `redis` (v4 or later) or `ioredis` package, already connected. */
-export type SamlRedisClient =
+export type RedisClient =
   | { sendCommand(args: string[]): Promise<unknown> }
   | { call(command: string, ...args: string[]): Promise<unknown> };
+
+/** @deprecated The same as RedisClient, which the token revocations take too. */
+export type SamlRedisClient = RedisClient;
+
+/** `security.revocation`: where revocations are shared, and what to do while Redis is away. */
+export interface RevocationOptions {
+  /**
+   * A connected client of the `redis` (v4 or later) or `ioredis` package. The module sends its
+   * commands on it, and subscribes on a duplicate of it (a subscribed connection takes no other
+   * command), which reconnects as the client does.
+   */
+  redis: RedisClient;
+  /** Prefix of the module's keys and of its channel. Default `microkubes:revocation:`. */
+  prefix?: string;
+  /**
+   * Seconds to go on trusting the mirror as it stands while Redis is unreachable (revocations
+   * made meanwhile on other replicas are not seen until it is back). Default 0: fail closed,
+   * every token is refused (401 `token revocations unavailable`) until the mirror is reloaded.
+   */
+  trustMirrorFor?: number;
+  /**
+   * Start-up fails when the mirror cannot be loaded from Redis within `startupTimeout`. Default
+   * true; false starts anyway, as if Redis had gone away at start-up, and loads once it can.
+   */
+  requiredAtStartup?: boolean;
+  /** Seconds to wait for Redis at start-up. Default 5. */
+  startupTimeout?: number;
+  /**
+   * Seconds of the longest token lifetime among the issuers the service trusts. A token without
+   * `iat` counts as issued at its `exp` minus this, and a subject's revocation is kept this long.
+   * Default 2592000 (30 days: the platform's OAuth2 access tokens).
+   */
+  maxTokenLifetime?: number;
+}
 
 /**
  * microkubes-python's SAML config, as its README shows it (python3-saml's settings plus
@@ -139,7 +173,7 @@ export interface SamlSecurityOptions {
   /** Require the Response itself to be signed, besides the Assertion. Default true. */
   requireSignedResponse?: boolean;
   /** Where request ids wait for the Response: memory (default), Redis, or a store of your own. */
-  requestIdStore?: 'memory' | { redis: SamlRedisClient; prefix?: string } | SamlRequestIdStore;
+  requestIdStore?: 'memory' | { redis: RedisClient; prefix?: string } | SamlRequestIdStore;
   /** Seconds a login may take, from AuthnRequest to Response. Default 600. */
   requestIdTtl?: number;
   /** The session cookie. */
@@ -216,6 +250,11 @@ export interface MicrokubesSecurityOptions {
    * Default `{ size: 10000 }`; `false` turns it off.
    */
   tokenCache?: { size?: number } | false;
+  /**
+   * Tokens revoked before their `exp` (`TokenRevocations`), shared by every replica through Redis
+   * and mirrored in each one's memory. Default off.
+   */
+  revocation?: RevocationOptions | false;
   /**
    * The SAML service provider; its session cookie is the last step of the chain. Default off.
    * microkubes-python's SAML config (`sp`, `idp`, `security`, `registration_url`, ...) is

@@ -1,3 +1,4 @@
+import { resolveRevocationOptions, type ResolvedRevocationOptions } from './resolved-revocation-options.js';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type {
   JwtAlgorithm,
@@ -30,7 +31,7 @@ const DEFAULT_MAX_PATH_LENGTH = 2048;
 /** Option names, per level, so that a misspelt one is pointed out rather than silently ignored. */
 const KNOWN_OPTIONS = {
   root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl', 'version', 'healthCheck', 'versionEndpoint', 'serviceCalls'],
-  security: ['disable', 'jwt', 'oauth2', 'saml', 'publicRoutes', 'ignoreHttpMethods', 'firewall', 'maxPathLength', 'globalGuard', 'realm', 'tokenCache'],
+  security: ['disable', 'jwt', 'oauth2', 'saml', 'publicRoutes', 'ignoreHttpMethods', 'firewall', 'maxPathLength', 'globalGuard', 'realm', 'tokenCache', 'revocation'],
   jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration'],
   oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'requiredScopes', 'jwksUri'],
 };
@@ -70,6 +71,8 @@ export interface ResolvedSecurityOptions {
   realm: string;
   /** Entries of the verified-token cache; 0 when it is off. */
   tokenCacheSize: number;
+  /** Undefined when revocation is off (the default). */
+  revocation?: ResolvedRevocationOptions;
 }
 
 export interface ResolvedMicrokubesOptions {
@@ -140,6 +143,7 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
       globalGuard: optionalBoolean(security.globalGuard, 'security.globalGuard') ?? false,
       realm: optionalString(security.realm, 'security.realm') ?? 'microkubes',
       tokenCacheSize: resolveTokenCacheSize(security.tokenCache),
+      revocation: resolveRevocationOptions(security.revocation),
     },
     gateway: resolveGatewayOptions(options.gateway),
     acl: resolveAclOptions(options.acl, maxPathLength),
