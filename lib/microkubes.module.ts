@@ -30,6 +30,7 @@ import { MicrokubesAuthGuard } from './guards/microkubes-auth.guard.js';
 import { ConnectionAuthenticator } from './security/connection-authenticator.js';
 import { MicrokubesAuthenticator } from './security/microkubes-authenticator.js';
 import { buildSecurityChain } from './security/security-chain.js';
+import { TokenRevocations } from './revocation/token-revocations.js';
 
 const letEveryRequestThrough: CanActivate = { canActivate: () => true };
 
@@ -52,7 +53,8 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
         KeyStore.load({ keysDir: options.keysDir, keys: options.keys, watch: options.watchKeys }),
     },
     { provide: SAML_SERVICE_PROVIDER, inject: [MICROKUBES_OPTIONS, KeyStore], useFactory: buildSamlServiceProvider },
-    { provide: MicrokubesAuthenticator, inject: [MICROKUBES_OPTIONS, KeyStore, SAML_SERVICE_PROVIDER], useFactory: buildSecurityChain },
+    { provide: TokenRevocations, inject: [MICROKUBES_OPTIONS], useFactory: TokenRevocations.start },
+    { provide: MicrokubesAuthenticator, inject: [MICROKUBES_OPTIONS, KeyStore, SAML_SERVICE_PROVIDER, TokenRevocations], useFactory: buildSecurityChain },
     ConnectionAuthenticator,
     {
       provide: SYSTEM_TOKENS,
@@ -102,7 +104,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     },
   ],
   exports: [
-    MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, ConnectionAuthenticator, ServiceCalls, MicrokubesAuthGuard, AclPolicyEnforcer, RolesGuard, AccessControlGuard,
+    MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, TokenRevocations, ConnectionAuthenticator, ServiceCalls, MicrokubesAuthGuard, AclPolicyEnforcer, RolesGuard, AccessControlGuard,
     AclGuard, KongRegistrationService, MICROKUBES_AUTH, SAML_SERVICE_PROVIDER, SamlRegistrationService,
     KeyStoreHealthIndicator, KongAdminHealthIndicator,
   ],

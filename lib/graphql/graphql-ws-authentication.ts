@@ -84,7 +84,7 @@ export function graphqlWsAuthentication(connections: ConnectionAuthenticator, op
       }
       // Closed while it was being authenticated: onClose has run already, and found nothing to end.
       if (extra.socket.readyState !== undefined && extra.socket.readyState !== OPEN) return false;
-      const cancelExpiry = result ? connections.untilExpiry(result, () => extra.socket.close(CLOSE_UNAUTHORIZED, 'token expired')) : () => {};
+      const cancelExpiry = result ? connections.untilExpiry(result, (reason) => extra.socket.close(CLOSE_UNAUTHORIZED, reason)) : () => {};
       connected.set(connection, { credentials: credentials instanceof TokenRefusal ? { headers: {}, from: credentials.message } : credentials, auth: result, cancelExpiry });
       return true;
     },

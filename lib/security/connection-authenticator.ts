@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Auth } from '../auth/auth.js';
 import type { ResolvedMicrokubesOptions, ResolvedSecurityOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
+import { TokenRevocations } from '../revocation/token-revocations.js';
 import type { Credentials } from './credentials.js';
 import { MicrokubesAuthenticator } from './microkubes-authenticator.js';
 import { refusalOf, type Refusal } from './refusal.js';
@@ -25,6 +26,7 @@ export class ConnectionAuthenticator {
   constructor(
     private readonly authenticator: MicrokubesAuthenticator,
     @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
+    @Optional() private readonly revocations?: TokenRevocations,
   ) {
     this.security = options.security;
   }
@@ -53,11 +55,30 @@ export class ConnectionAuthenticator {
   }
 
   /**
-   * Calls `onExpiry` once the caller's token expires: at `exp`, plus the clock tolerance its
-   * strategy allows (until then, a new call with the token would still be accepted). Returns the
-   * cancel function, to call when the connection closes first. A token without `exp` never expires.
+   * Calls `onEnd` once the caller's token expires: at `exp`, plus the clock tolerance its
+   * strategy allows (until then, a new call with the token would still be accepted); or, with
+   * `security.revocation`, once it is revoked. Returns the cancel function, to call when the
+   * connection closes first. A token without `exp` never expires.
    */
-  untilExpiry(auth: Auth, onExpiry: () => void): () => void {
+  untilExpiry(auth: Auth, onEnd: (reason: 'token expired' | 'token revoked') => void): () => void {
+    let ended = false;
+    const end = (reason: 'token expired' | 'token revoked'): void => {
+      if (ended) return;
+      ended = true;
+      cancelExpiry();
+      cancelRevocation();
+      onEnd(reason);
+    };
+    const cancelRevocation = this.revocations?.watch(auth, () => end('token revoked')) ?? (() => {});
+    const cancelExpiry = this.untilExp(auth, () => end('token expired'));
+    return () => {
+      ended = true;
+      cancelExpiry();
+      cancelRevocation();
+    };
+  }
+
+  private untilExp(auth: Auth, onExpiry: () => void): () => void {
     const exp = auth.claims.exp;
     if (typeof exp !== 'number') return () => {};
     const tolerance = (auth.strategy === 'oauth2' ? this.security.oauth2 : this.security.jwt)?.clockTolerance ?? 0;

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Strategy } from 'passport';
 import { Auth } from '../auth/auth.js';
+import type { TokenRevocations } from '../revocation/token-revocations.js';
 import type { Credentials } from './credentials.js';
 import { rememberPresentedToken } from './presented-tokens.js';
 import { mostTelling, TokenRefusal } from './token-refusal.js';
@@ -40,6 +41,8 @@ export class MicrokubesAuthenticator {
     strategies: readonly NamedStrategy[],
     /** The verified-token cache, when it is on; exposed for diagnostics (`tokenCache.size`). */
     readonly tokenCache?: VerifiedTokenCache,
+    /** Asked after every success, cached or not, when revocation is on. */
+    private readonly revocations?: TokenRevocations,
   ) {
     this.strategyNames = strategies.map((strategy) => strategy.strategyName);
     this.links = strategies.map((strategy): Link =>
@@ -61,6 +64,20 @@ export class MicrokubesAuthenticator {
     });
   }
 
+  /**
+   * The Auth of a bare token, by the first token strategy that accepts it (each with its own
+   * checks: issuer, audience, scopes), or the most telling refusal. Not cached.
+   */
+  async verifyToken(token: string): Promise<Auth | TokenRefusal> {
+    const refusals: TokenRefusal[] = [];
+    for (const verification of this.verifications) {
+      const result = await verification.verify(token);
+      if (result instanceof Auth) return result;
+      refusals.push(result);
+    }
+    return mostTelling(refusals);
+  }
+
   /** The same answer for a request (its headers), for code outside the guards; `response` is not used. */
   authenticate(request: { headers: IncomingHttpHeaders }, _response?: object): Promise<Auth | TokenRefusal> {
     return this.verify({ headers: request.headers, from: 'MicrokubesAuthenticator.authenticate()' });
@@ -72,7 +89,7 @@ export class MicrokubesAuthenticator {
     for (const link of this.links) {
       if (!link.verification) {
         const result = link.check(request);
-        if (result instanceof Auth) return result;
+        if (result instanceof Auth) return this.revocations?.refusal(result) ?? result;
         refusals.push(result);
         continue;
       }
@@ -83,6 +100,8 @@ export class MicrokubesAuthenticator {
       }
       const result = await link.verification.verify(token);
       if (result instanceof Auth) {
+        const revoked = this.revocations?.refusal(result);
+        if (revoked) return revoked;
         // Kept beside the Auth for relaying (ServiceCalls); a cached Auth has its token already.
         rememberPresentedToken(result, token);
         this.tokenCache?.offer(token, result, link.verification.clockTolerance);
@@ -99,17 +118,25 @@ export class MicrokubesAuthenticator {
    * issuer this strategy leaves to others, would be passed on again, so the look-up goes on;
    * anything else must be verified in full.
    */
-  private fromCache(request: { headers: IncomingHttpHeaders }): Auth | undefined {
+  private fromCache(request: { headers: IncomingHttpHeaders }): Auth | TokenRefusal | undefined {
     if (!this.tokenCache) return undefined;
     for (const [i, verification] of this.verifications.entries()) {
       const token = verification.extract(request);
       if (!token) continue;
       const auth = this.tokenCache.get(token);
       if (!auth) return undefined;
-      if (auth.strategy === verification.strategy) return auth;
+      if (auth.strategy === verification.strategy) return this.checked(token, auth);
       const laterStrategy = this.verifications.slice(i + 1).some((later) => later.strategy === auth.strategy);
       if (!laterStrategy || !verification.declines(auth.claims.iss)) return undefined;
     }
     return undefined;
+  }
+
+  /** A cached Auth, unless it has been revoked since (then it leaves the cache). */
+  private checked(token: string, auth: Auth): Auth | TokenRefusal {
+    const refusal = this.revocations?.refusal(auth);
+    if (!refusal) return auth;
+    if (refusal.message === 'token revoked') this.tokenCache!.delete(token);
+    return refusal;
   }
 }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { ResolvedMicrokubesOptions, ResolvedTokenOptions } from '../config/resolved-options.js';
 import { MicrokubesOptionsError } from '../config/microkubes-options.error.js';
 import type { KeyStore } from '../keys/key-store.js';
+import type { TokenRevocations } from '../revocation/token-revocations.js';
 import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
 import { MicrokubesJwtStrategy } from './jwt.strategy.js';
 import { MicrokubesAuthenticator, type NamedStrategy } from './microkubes-authenticator.js';
@@ -18,6 +19,7 @@ export async function buildSecurityChain(
   options: ResolvedMicrokubesOptions,
   store: KeyStore,
   saml: SamlServiceProvider | null,
+  revocations?: TokenRevocations,
 ): Promise<MicrokubesAuthenticator> {
   const { jwt, oauth2, tokenCacheSize, disabled } = options.security;
   if (disabled) {
@@ -58,7 +60,16 @@ export async function buildSecurityChain(
   const { publicRoutes } = options.security;
   if (publicRoutes.length > 0) logger.log(`Public routes (whole paths of the routes that run): ${publicRoutes.map((route) => route.source).join(', ')}`);
   if (strategies.length === 0) logger.warn('No authentication strategy is enabled: MicrokubesAuthGuard refuses every request');
-  return new MicrokubesAuthenticator(strategies, cache);
+  if (!revocations?.enabled) return new MicrokubesAuthenticator(strategies, cache);
+  const authenticator = new MicrokubesAuthenticator(strategies, cache, revocations);
+  revocations.useVerifier((token) => authenticator.verifyToken(token));
+  // A revoked token leaves every replica's cache at once (a hit would be refused anyway).
+  if (cache) {
+    revocations.onRevocation((revocation) => {
+      cache.evict((auth) => (revocation.kind === 'token' ? auth.claims.jti === revocation.id : revocations.isRevoked(auth)));
+    });
+  }
+  return authenticator;
 }
 
 function requireKeys(tokens: ResolvedTokenOptions, option: string, options: ResolvedMicrokubesOptions, store: KeyStore): void {

@@ -46,6 +46,22 @@ export class VerifiedTokenCache {
     this.entries.set(token, { auth, expiresAt: typeof exp === 'number' ? exp + clockTolerance : Number.POSITIVE_INFINITY });
   }
 
+  delete(token: string): void {
+    this.entries.delete(token);
+  }
+
+  /** Drops every entry whose Auth matches (a revoked token or user): one pass over the entries. */
+  evict(matches: (auth: Auth) => boolean): number {
+    let evicted = 0;
+    for (const [token, entry] of this.entries.entries()) {
+      if (matches(entry.auth)) {
+        this.entries.delete(token);
+        evicted++;
+      }
+    }
+    return evicted;
+  }
+
   clear(): void {
     this.entries.clear();
     this.doorkeeper.clear();

@@ -66,9 +66,9 @@ export class MicrokubesIoAdapter extends IoAdapter {
   private connected(socket: Socket): void {
     const auth = socketCaller(socket);
     if (!auth) return;
-    const cancel = this.connections.untilExpiry(auth, () => {
+    const cancel = this.connections.untilExpiry(auth, (reason) => {
       forgetSocketCaller(socket);
-      socket.emit('exception', { status: 'error', code: 401, message: 'token expired' } satisfies SocketIoRefusal);
+      socket.emit('exception', { status: 'error', code: 401, message: reason } satisfies SocketIoRefusal);
       socket.disconnect();
     });
     socket.once('disconnect', cancel);

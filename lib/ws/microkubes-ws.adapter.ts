@@ -97,7 +97,7 @@ export class MicrokubesWsAdapter extends WsAdapter {
     rememberWsCredentials(socket, verified.credentials);
     if (!verified.auth) return;
     rememberSocketCaller(socket, verified.auth);
-    const cancel = this.connections.untilExpiry(verified.auth, () => end(socket, 'token expired'));
+    const cancel = this.connections.untilExpiry(verified.auth, (reason) => end(socket, reason));
     socket.once('close', cancel);
   }
 
