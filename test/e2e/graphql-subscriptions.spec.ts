@@ -1,67 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { MicrokubesModule } from '../../lib/index.js';
 import { jwtIssuerToken, MicrokubesTestingKit, rsaKeyPair } from '../../lib/testing/index.js';
 import { GRAPHQL_RESOLVERS, graphqlModule, TickResolver } from '../support/graphql-app.js';
+import { subscribe, within } from '../support/graphql-ws-client.js';
 import { HelloController } from '../support/hello.controller.js';
 import { bearer, getJson, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
-
-interface Subscribed {
-  values: string[];
-  /** The first value, or the close that came instead. */
-  first: Promise<string | Closed>;
-  /** How the connection ended. */
-  closed: Promise<Closed>;
-  client: Client;
-}
-
-interface Closed {
-  code: number;
-  reason: string;
-}
-
-/** A real graphql-ws client, subscribed to `query` with `connectionParams`; it never retries. */
-function subscribe(url: string, connectionParams: Record<string, unknown> | undefined, query = 'subscription { ticks }', headers?: Record<string, string>): Subscribed {
-  let resolveClosed!: (closed: Closed) => void;
-  const closed = new Promise<Closed>((resolve) => (resolveClosed = resolve));
-  class HeaderWebSocket extends WebSocket {
-    constructor(address: string, protocols?: string | string[]) {
-      super(address, protocols, { headers });
-    }
-  }
-  const client = createClient({
-    url: `${url.replace(/^http/, 'ws')}/graphql`,
-    webSocketImpl: headers ? HeaderWebSocket : WebSocket,
-    connectionParams,
-    retryAttempts: 0,
-    on: { closed: (event) => resolveClosed({ code: (event as Closed).code, reason: String((event as Closed).reason) }) },
-  });
-  const values: string[] = [];
-  let resolveFirst!: (value: string | Closed) => void;
-  const first = new Promise<string | Closed>((resolve) => (resolveFirst = resolve));
-  void closed.then(resolveFirst);
-  client.subscribe<{ ticks?: string; adminTicks?: string }>(
-    { query },
-    {
-      next: ({ data }) => {
-        const value = data?.ticks ?? data?.adminTicks;
-        if (value !== undefined) {
-          values.push(value);
-          resolveFirst(value);
-        }
-      },
-      error: () => {},
-      complete: () => {},
-    },
-  );
-  return { values, first, closed, client };
-}
-
-const within = <T>(promise: Promise<T>, ms: number) =>
-  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms))]);
 
 describe.each<HttpPlatform>(['express', 'fastify'])('graphql-ws subscriptions, Apollo on %s', (platform) => {
   const kit = MicrokubesTestingKit.create();
