@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RedisClient } from '../microkubes-options.interface.js';
 import { redisCommand } from '../redis/redis-command.js';
 
@@ -40,6 +41,7 @@ redis.call('EXPIREAT', KEYS[2], last[2])
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1
 `;
+const RECORD_SHA = createHash('sha1').update(RECORD).digest('hex');
 
 /**
  * Revocations in Redis, shared by the service's replicas: `<prefix>t:<minute>` hashes map a
@@ -64,11 +66,14 @@ export class RedisRevocationStore {
     const minuteEnd = Math.ceil(revocation.until / BUCKET_SECONDS) * BUCKET_SECONDS;
     const hash = `${this.prefix}${revocation.kind === 'token' ? 't' : 's'}:${minuteEnd}`;
     const value = revocation.kind === 'token' ? revocation.until : revocation.before;
-    await redisCommand(
-      this.client,
-      'EVAL', RECORD, '2', hash, this.index,
-      revocation.id, String(value), String(minuteEnd), String(now), this.channel, encodeRevocation(revocation),
-    );
+    const args = ['2', hash, this.index, revocation.id, String(value), String(minuteEnd), String(now), this.channel, encodeRevocation(revocation)];
+    // By its digest: a mass logout sends the script once, not once a token.
+    try {
+      await redisCommand(this.client, 'EVALSHA', RECORD_SHA, ...args);
+    } catch (error) {
+      if (!/NOSCRIPT/.test(String((error as Error)?.message))) throw error;
+      await redisCommand(this.client, 'EVAL', RECORD, ...args);
+    }
   }
 
   /** Every live revocation, hash by hash (HSCAN: no command blocks Redis for long). */
