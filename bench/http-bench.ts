@@ -7,9 +7,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createClient } from 'redis';
 import { defaultSessionCookieName } from '../lib/config/resolved-saml-options.js';
+import type { RedisClient } from '../lib/microkubes-options.interface.js';
+import { RedisRevocationStore, type Revocation } from '../lib/revocation/redis-revocation-store.js';
 import { SamlSessionCodec } from '../lib/saml/saml-session.js';
 import { samlKeyPair } from '../lib/testing/index.js';
+import { benchRedis } from './bench-redis.js';
 import { barChartSvg } from './chart.js';
 import { ADAPTERS, SCENARIOS, type Adapter, type Scenario } from './scenarios.js';
 
@@ -33,12 +37,17 @@ const ONLY = process.env.BENCH_ONLY?.split(',').map((word) => word.trim()).filte
  * a scenario that then ran past them says so.
  */
 const DISTINCT_TOKENS = Number(process.env.BENCH_TOKENS ?? 120_000);
+/** What the revocation apps' mirrors hold. */
+const REVOKED_TOKENS = 100_000;
+const REVOKED_SUBJECTS = 1_000;
 /** The callers of the "coming back" scenarios: a working set that the cache (10,000) holds. */
 const CALLERS = 1_000;
 /** Each of ours beside the alternative a user would otherwise write (or its own other setting): their ratio is printed. */
 const SIDE_BY_SIDE: Array<[ours: string, alternative: string]> = [
   ['guard, one token repeated', 'unsecured route'],
   ['guard, one token repeated', 'guard, one token repeated, firewall off'],
+  ['guard, one token repeated, revocation on', 'guard, one token repeated'],
+  ['guard, every token new, revocation on', 'guard, every token new (cache on)'],
   ["@Public() route of the module's app", '@Public() route, firewall off'],
   ['guard, SAML session cookie', 'alternative: express-session + passport'],
   ['health check, Kong answer shared (1 s)', 'alternative: terminus pingCheck per health'],
@@ -130,6 +139,27 @@ function garbage(i: number): string {
   }
 }
 
+/**
+ * A Redis holding revocations as a service in use has them (100,000 tokens and 1,000 subjects,
+ * none of the bench's callers), so that the revocation apps ask a full mirror, not an empty one.
+ */
+async function seededRevocations(): Promise<{ env: Record<string, string>; stop(): void }> {
+  const redis = await benchRedis();
+  const prefix = `bench:revocation:${randomUUID()}:`;
+  const client = createClient({ url: redis.url });
+  await client.connect();
+  const store = new RedisRevocationStore(client as unknown as RedisClient, prefix);
+  const now = Math.floor(Date.now() / 1000);
+  const seeded: Revocation[] = [
+    ...Array.from({ length: REVOKED_TOKENS }, (_, i): Revocation => ({ kind: 'token', id: randomUUID(), until: now + 3_600 + (i % 86_400) })),
+    ...Array.from({ length: REVOKED_SUBJECTS }, (_, i): Revocation => ({ kind: 'subject', id: `revoked-user-${i}`, before: now, until: now + 86_400 })),
+  ];
+  console.log(`Seeding ${REVOKED_TOKENS.toLocaleString('en-US')} revoked tokens and ${REVOKED_SUBJECTS.toLocaleString('en-US')} subjects...`);
+  for (let i = 0; i < seeded.length; i += 1_000) await Promise.all(seeded.slice(i, i + 1_000).map((revocation) => store.record(revocation, now)));
+  client.destroy();
+  return { env: { BENCH_REDIS_URL: redis.url, BENCH_REVOCATION_PREFIX: prefix }, stop: () => redis.stop() };
+}
+
 /** The tokens each kind of scenario sends, in the order sent. */
 interface TokenSets {
   distinct: string[];
@@ -138,10 +168,10 @@ interface TokenSets {
   garbage: string[];
 }
 
-async function startServer(adapter: Adapter, scenario: Scenario, port: number, keysDir: string): Promise<ChildProcess> {
+async function startServer(adapter: Adapter, scenario: Scenario, port: number, keysDir: string, env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [SERVER, adapter, scenario.app, String(port), keysDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BENCH_SAML_SECRET: SAML_SECRET },
+    env: { ...process.env, ...env, BENCH_SAML_SECRET: SAML_SECRET },
   });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${scenario.app} server exited with ${code}`)));
@@ -216,13 +246,14 @@ async function main(): Promise<void> {
     garbage: Array.from({ length: 10_000 }, (_, i) => garbage(i)),
   };
   const measurements: Measurement[] = [];
+  const revocations = RUN.some((scenario) => scenario.app === 'microkubes-revocation') ? await seededRevocations() : undefined;
   try {
     for (let round = 1; round <= ROUNDS; round++) {
      for (const adapter of ADAPTERS) {
       for (const scenario of RUN) {
         if (scenario.expressOnly && adapter !== 'express') continue;
         const port = await freePort();
-        const server = await startServer(adapter, scenario, port, scenario.app === 'saml' ? keys.samlDir : keys.dir);
+        const server = await startServer(adapter, scenario, port, scenario.app === 'saml' ? keys.samlDir : keys.dir, revocations?.env);
         const url = `http://127.0.0.1:${port}`;
         const cookie = scenario.tokens === 'session' ? await sessionCookie(scenario, url) : '';
         const feed = scenario.tokens === 'one' ? new TokenFeed([distinct[0]!]) : scenario.tokens in tokens ? new TokenFeed(tokens[scenario.tokens as keyof TokenSets]) : undefined;
@@ -251,6 +282,7 @@ async function main(): Promise<void> {
      }
     }
   } finally {
+    revocations?.stop();
     rmSync(keys.dir, { recursive: true, force: true });
     rmSync(keys.samlDir, { recursive: true, force: true });
   }

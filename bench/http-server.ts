@@ -13,7 +13,8 @@ import { createServer } from 'node:http';
 import passport from 'passport';
 import { join } from 'node:path';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { Auth, CurrentAuth, MICROKUBES_AUTH, MicrokubesAuthGuard, MicrokubesModule, Public } from '../lib/index.js';
+import { createClient } from 'redis';
+import { Auth, CurrentAuth, MICROKUBES_AUTH, MicrokubesAuthGuard, MicrokubesModule, Public, type RedisClient } from '../lib/index.js';
 import { thousandPolicies } from './acl-policies.js';
 import type { Adapter, Scenario } from './scenarios.js';
 
@@ -195,6 +196,11 @@ class PingHealthController {
   }
 }
 
+/** The revocation app's own Redis client, as a service makes it (the bench seeded that Redis). */
+const revocationRedis = appKind === 'microkubes-revocation'
+  ? ((await createClient({ url: process.env.BENCH_REDIS_URL }).connect()) as unknown as RedisClient)
+  : undefined;
+
 function microkubes(options: Parameters<typeof MicrokubesModule.forRoot>[0]): DynamicModule {
   return {
     module: class BenchModule {},
@@ -209,6 +215,7 @@ const apps: Record<Scenario['app'], () => DynamicModule> = {
   microkubes: () => microkubes({}),
   'microkubes-no-cache': () => microkubes({ security: { tokenCache: false } }),
   'microkubes-no-firewall': () => microkubes({ security: { firewall: false } }),
+  'microkubes-revocation': () => microkubes({ security: { revocation: { redis: revocationRedis!, prefix: process.env.BENCH_REVOCATION_PREFIX } } }),
   acl: () => microkubes({ acl: { policies: thousandPolicies() } }),
   baseline: () => ({ module: class BaselineModule {}, imports: [PassportModule], controllers: [BaselineController], providers: [DocsJwtStrategy] }),
   'plain-guard': () => ({ module: class PlainGuardModule {}, controllers: [helloBehind(PlainGuard)], providers: [PlainGuard] }),

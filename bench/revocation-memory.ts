@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { createClient } from 'redis';
 import type { RedisClient } from '../lib/microkubes-options.interface.js';
 import { RedisRevocationStore, type Revocation } from '../lib/revocation/redis-revocation-store.js';
 import { RevocationMirror } from '../lib/revocation/revocation-mirror.js';
+import { benchRedis } from './bench-redis.js';
 
 /**
  * `npm run bench`, revocations' memory: one million revoked tokens, in a replica's mirror (its
@@ -63,34 +62,8 @@ async function measureRedis(all: Revocation[], prefix: string): Promise<string> 
     `recorded in ${seconds.toFixed(1)} s (${Math.round(all.length / seconds).toLocaleString('en-US')}/s), a replica loads them in ${loadSeconds.toFixed(1)} s (${loaded.toLocaleString('en-US')})`;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function redisUrl(): Promise<{ url: string; server?: ChildProcess }> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL };
-  const port = await freePort();
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const probe = createClient({ url, socket: { reconnectStrategy: false } });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      probe.destroy();
-      return { url, server };
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw new Error('redis-server did not start: install it (apt-get install -y redis-server) or set REDIS_URL');
-}
-
-const { url, server } = await redisUrl();
+const redis = await benchRedis();
+const url = redis.url;
 const client = createClient({ url });
 await client.connect();
 try {
@@ -101,5 +74,5 @@ try {
   }
 } finally {
   client.destroy();
-  server?.kill();
+  redis.stop();
 }
