@@ -15,9 +15,11 @@ import { HelloGateway } from './hello.gateway.js';
 import { HelloHandlers } from './hello.handlers.js';
 import { HelloResolver } from './hello.resolver.js';
 import { HELLO_OVER_TCP, RelayController } from './relay.controller.js';
+import { revocationFromEnvironment, RevocationRedisCloser } from './revocation-settings.js';
 import { rpcClientOptions } from './rpc-settings.js';
 import { SamlHelloController } from './saml-hello.controller.js';
 import { samlFromEnvironment } from './saml-settings.js';
+import { SessionController } from './session.controller.js';
 
 /** The sample's platform service config: its ACL policies and version serve the embedded defaults too. */
 export const SAMPLE_SERVICE_CONFIG = fileURLToPath(new URL('../config/service-config.json', import.meta.url));
@@ -43,13 +45,14 @@ const microkubes = process.env.SERVICE_CONFIG_FILE
       serviceCalls: { systemKey: false },
     })
   : MicrokubesModule.forRootAsync({
-      useFactory: () => {
+      useFactory: async () => {
         const platformConfig = readServiceConfig(SAMPLE_SERVICE_CONFIG);
         return {
           keysDir: keysDir(),
           // ignorePatterns: routes that skip security. With SAML_IDP_SSO_URL: the SAML service
           // provider, and GET /saml/hello for browsers.
-          security: { publicRoutes: platformConfig.security?.ignorePatterns, saml },
+          // With REVOCATION_REDIS_URL: tokens revoked on every replica (POST /session/logout).
+          security: { publicRoutes: platformConfig.security?.ignorePatterns, saml, revocation: await revocationFromEnvironment() },
           // Registers with Kong at start-up when API_GATEWAY_URL is set; start-up fails if that fails.
           gateway: gatewayFromEnvironment(),
           // Grants for @UseRoles, and the platform ACL policies, checked on every secured route.
@@ -74,8 +77,9 @@ const graphql = GraphQLModule.forRootAsync<ApolloDriverConfig>({
 
 @Module({
   imports: [microkubes, graphql],
-  controllers: [HelloController, AccessController, RelayController, HelloHandlers, ...(saml ? [SamlHelloController] : [])],
+  controllers: [HelloController, AccessController, RelayController, SessionController, HelloHandlers, ...(saml ? [SamlHelloController] : [])],
   providers: [
+    RevocationRedisCloser,
     HelloResolver,
     HelloGateway,
     {

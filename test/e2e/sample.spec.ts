@@ -7,6 +7,7 @@ import { demoToken, ensureDevKeys } from '../../sample/src/dev-keys.js';
 import { gatewayFromEnvironment } from '../../sample/src/gateway-settings.js';
 import { authServerToken, jwtIssuerToken, KongAdminEmulator, platformKeysDir, systemToken, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { rpcServerOptions } from '../../sample/src/rpc-settings.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { bearer, freePort, getJson, rawRequest, startApp, type RunningApp } from '../support/test-app.js';
 import { createClient } from 'graphql-ws';
 import { io } from 'socket.io-client';
@@ -129,6 +130,41 @@ describe('the sample service, on platform keys', () => {
     expect(await getJson(`${running.url}/public/about`)).toMatchObject({ status: 200, body: { service: 'hello-service' } });
     expect(await getJson(`${running.url}/hello`)).toMatchObject({ status: 401, body: { code: 401, message: 'missing bearer token' } });
   });
+
+  it('answers POST /session/logout with 501 when token revocation is off (no REVOCATION_REDIS_URL)', async () => {
+    const token = jwtIssuerToken(keys.default.privateKey, { userId: 'u-off', username: 'off@example.com' });
+    expect(await getJson(`${running.url}/session/logout`, { ...bearer(token), method: 'POST' })).toMatchObject({ status: 501 });
+  });
+});
+
+describe('the sample service, with token revocation on the Redis at REVOCATION_REDIS_URL', () => {
+  let keys: PlatformKeysDir;
+  let redis: RedisServer;
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    keys = platformKeysDir();
+    redis = await startRedis();
+    Object.assign(process.env, { MICROKUBES_KEYS_DIR: keys.dir, RPC_PORT: String(await freePort()), REVOCATION_REDIS_URL: redis.url });
+    running = await startApp('fastify', { imports: [AppModule] }, 0, { microservices: [rpcServerOptions()] });
+  });
+  afterAll(async () => {
+    for (const name of ['MICROKUBES_KEYS_DIR', 'RPC_PORT', 'REVOCATION_REDIS_URL']) delete process.env[name];
+    await running?.close();
+    await redis?.stop();
+    keys?.remove();
+  });
+
+  it('logs a token out with POST /session/logout, and every older token of the user with /session/logout-everywhere', async () => {
+    const user = { userId: `sample-${Date.now()}`, username: 'jane@example.com' };
+    const [first, second, third] = [1, 2, 3].map(() => jwtIssuerToken(keys.default.privateKey, user, 'api:read', { iat: Math.floor(Date.now() / 1000) - 10 }));
+    expect((await getJson(`${running.url}/hello`, bearer(first!))).status).toBe(200);
+    expect((await getJson(`${running.url}/session/logout`, { ...bearer(first!), method: 'POST' })).status).toBe(204);
+    expect(await getJson(`${running.url}/hello`, bearer(first!))).toMatchObject({ status: 401, body: { message: 'token revoked' } });
+    expect((await getJson(`${running.url}/hello`, bearer(second!))).status).toBe(200);
+    expect((await getJson(`${running.url}/session/logout-everywhere`, { ...bearer(second!), method: 'POST' })).status).toBe(204);
+    for (const token of [second!, third!]) expect(await getJson(`${running.url}/hello`, bearer(token))).toMatchObject({ status: 401, body: { message: 'token revoked' } });
+  });
 });
 
 describe('the sample service, on embedded development keys', () => {
@@ -207,7 +243,7 @@ describe('the sample service, from the platform service config in SERVICE_CONFIG
       const running = await startApp('express', { imports: [ConfiguredModule] });
       try {
         expect([...kong.kong3.services.values()]).toEqual([expect.objectContaining({ name: 'hello-service', host: 'hello-service.service.consul', port: 3000 })]);
-        expect([...kong.kong3.routes.values()]).toEqual([expect.objectContaining({ paths: ['/hello', '/admin', '/reports', '/todos', '/graphql', '/socket.io'] })]);
+        expect([...kong.kong3.routes.values()]).toEqual([expect.objectContaining({ paths: ['/hello', '/admin', '/reports', '/todos', '/graphql', '/socket.io', '/session'] })]);
         expect((await getJson(`${running.url}/version`)).body).toEqual({ version: '1.0.0' });
         expect((await getJson(`${running.url}/healthcheck`)).body.info).toMatchObject({ keys: { status: 'up' }, gateway: { status: 'up' } });
         expect((await getJson(`${running.url}/public/about`)).status).toBe(200);
