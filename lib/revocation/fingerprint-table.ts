@@ -1,3 +1,6 @@
+/** The last second a Uint32 slot holds. */
+const MAX_UNTIL = 0xffff_ffff;
+
 /**
  * A set of 64-bit fingerprints of strings (token ids), each with the epoch second it may be
  * forgotten at: open addressing over typed arrays, 12 bytes a slot, so that a million revoked
@@ -37,6 +40,8 @@ export class FingerprintTable {
   /** Adds the id until `until` (epoch seconds); an entry kept longer stays as long. */
   add(id: string, until: number, now = epochSeconds()): void {
     if (until <= now) return;
+    // A Uint32 slot: a later second (2106 on) would wrap to the past, or to 0 (an empty slot).
+    until = Math.min(Math.ceil(until), MAX_UNTIL);
     const [high, low] = fingerprint(id);
     const existing = this.find(high, low);
     if (existing >= 0) {

@@ -19,6 +19,8 @@ export interface SubjectRevoked {
 
 export type Revocation = TokenRevoked | SubjectRevoked;
 
+/** Longer ids than a jti or user id can be are no revocation (a message is validated, not trusted). */
+const MAX_ID_LENGTH = 1024;
 /** Entries expire with the minute they fall in: one small hash a minute, never a key a token. */
 const BUCKET_SECONDS = 60;
 /** Hashes read at once while loading (the client pipelines them on its connection). */
@@ -119,7 +121,7 @@ export function decodeRevocation(message: string): Revocation | undefined {
     return undefined;
   }
   const { k, id, u, b } = (parsed ?? {}) as { k?: unknown; id?: unknown; u?: unknown; b?: unknown };
-  if (typeof id !== 'string' || typeof u !== 'number' || !Number.isFinite(u)) return undefined;
+  if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH || typeof u !== 'number' || !Number.isFinite(u)) return undefined;
   if (k === 't') return { kind: 'token', id, until: u };
   if (k === 's' && typeof b === 'number' && Number.isFinite(b)) return { kind: 'subject', id, before: b, until: u };
   return undefined;

@@ -42,7 +42,8 @@ export class RevocationMirror {
    */
   issuedAt(auth: Auth): number {
     const { iat, exp } = auth.claims;
-    if (typeof iat === 'number') return iat;
+    // Whole seconds, as `before` is: a token of the revocation's second is refused.
+    if (typeof iat === 'number') return Math.floor(iat);
     if (typeof exp === 'number') return exp - this.maxTokenLifetime;
     return Number.NEGATIVE_INFINITY;
   }

@@ -18,6 +18,7 @@ export type TokenVerifier = (token: string) => Promise<Auth | TokenRefusal>;
 const SWEEP_MS = 60_000;
 const RETRY_MS = 1_000;
 const MAX_JTI_LENGTH = 1024;
+const MAX_EXP = 4_102_444_800;
 
 /**
  * Tokens refused before their `exp`, on every replica (`security.revocation`): recorded in Redis,
@@ -29,6 +30,8 @@ export class TokenRevocations implements OnApplicationShutdown {
   private readonly mirror: RevocationMirror;
   private readonly store?: RedisRevocationStore;
   private subscription?: RedisSubscription;
+  /** Whether the subscription is listening: a mirror loaded while it is not would miss messages. */
+  private listening = false;
   private verifier?: TokenVerifier;
   /** Epoch ms since which Redis is unreachable; undefined while the mirror is current. */
   private downSince?: number;
@@ -196,7 +199,8 @@ export class TokenRevocations implements OnApplicationShutdown {
     if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) {
       throw new TokenRevocationError('the token has no jti: revoke its subject instead (revokeSubject)');
     }
-    if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp))) throw new TokenRevocationError('exp must be epoch seconds');
+    // Past 2100 as seconds: most likely milliseconds, which would keep the entry for ages.
+    if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp) || exp > MAX_EXP)) throw new TokenRevocationError('exp must be epoch seconds');
     return { jti, exp: exp as number | undefined };
   }
 
@@ -260,11 +264,18 @@ export class TokenRevocations implements OnApplicationShutdown {
           const revocation = decodeRevocation(text);
           if (revocation) this.apply(revocation);
         },
-        down: (reason) => this.markDown(reason),
-        up: () => void this.reload(),
+        down: (reason) => {
+          this.listening = false;
+          this.markDown(reason);
+        },
+        up: () => {
+          this.listening = true;
+          void this.reload();
+        },
       }, this.shutdown.signal);
       if (this.closed) return subscription.close();
       this.subscription = subscription;
+      this.listening = true;
     }
     await this.load(outages);
   }
@@ -281,7 +292,8 @@ export class TokenRevocations implements OnApplicationShutdown {
 
   private async load(outages: number): Promise<void> {
     const count = await this.store!.load(epochSeconds(), (revocation) => this.mirror.add(revocation));
-    if (this.closed || outages !== this.outages) return;
+    // Loaded while the subscription is away (the main client may still answer): still down, until 'up' reloads.
+    if (this.closed || outages !== this.outages || !this.listening) return;
     const wasDown = this.downSince !== undefined;
     this.downSince = undefined;
     // What was published while away was missed: every open connection is judged again.

@@ -28,6 +28,7 @@ export async function buildSecurityChain(
     return new MicrokubesAuthenticator([]);
   }
   const strategies: NamedStrategy[] = [];
+  const enforced = revocations?.enabled ? revocations : undefined;
   const cache = tokenCacheSize > 0 ? new VerifiedTokenCache(tokenCacheSize) : undefined;
   // A key removed or replaced: tokens it verified must be verified again.
   store.onChange(() => cache?.clear());
@@ -36,7 +37,7 @@ export async function buildSecurityChain(
     const keys = new KeyStoreKeySource(store, jwt.hmacSecret);
     // The authorization server's tokens go on to the OAuth2 strategy, which sets `clientId`.
     const declinedIssuers = oauth2?.issuer;
-    strategies.push(new MicrokubesJwtStrategy(new TokenVerification({ strategy: 'jwt', options: jwt, keys, declinedIssuers })));
+    strategies.push(new MicrokubesJwtStrategy(new TokenVerification({ strategy: 'jwt', options: jwt, keys, declinedIssuers }), enforced));
   }
   if (oauth2) {
     let keys: JwksKeySource | KeyStoreKeySource;
@@ -54,19 +55,19 @@ export async function buildSecurityChain(
       keys = new KeyStoreKeySource(store, oauth2.hmacSecret);
     }
     const requiredScopes = oauth2.requiredScopes;
-    strategies.push(new MicrokubesOAuth2Strategy(new TokenVerification({ strategy: 'oauth2', options: oauth2, keys, requiredScopes })));
+    strategies.push(new MicrokubesOAuth2Strategy(new TokenVerification({ strategy: 'oauth2', options: oauth2, keys, requiredScopes }), enforced));
   }
   if (saml) strategies.push(saml.sessionStrategy);
   const { publicRoutes } = options.security;
   if (publicRoutes.length > 0) logger.log(`Public routes (whole paths of the routes that run): ${publicRoutes.map((route) => route.source).join(', ')}`);
   if (strategies.length === 0) logger.warn('No authentication strategy is enabled: MicrokubesAuthGuard refuses every request');
-  if (!revocations?.enabled) return new MicrokubesAuthenticator(strategies, cache);
-  const authenticator = new MicrokubesAuthenticator(strategies, cache, revocations);
-  revocations.useVerifier((token) => authenticator.verifyToken(token));
+  if (!enforced) return new MicrokubesAuthenticator(strategies, cache);
+  const authenticator = new MicrokubesAuthenticator(strategies, cache, enforced);
+  enforced.useVerifier((token) => authenticator.verifyToken(token));
   // A revoked token leaves every replica's cache at once (a hit would be refused anyway).
   if (cache) {
-    revocations.onRevocation((revocation) => {
-      cache.evict((auth) => (revocation.kind === 'token' ? auth.claims.jti === revocation.id : revocations.isRevoked(auth)));
+    enforced.onRevocation((revocation) => {
+      cache.evict((auth) => (revocation.kind === 'token' ? auth.claims.jti === revocation.id : enforced.isRevoked(auth)));
     });
   }
   return authenticator;

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Auth } from '../auth/auth.js';
+import type { TokenRevocations } from '../revocation/token-revocations.js';
 import { BearerTokenStrategy } from './bearer-token.strategy.js';
 import { TokenRefusal } from './token-refusal.js';
 import type { TokenVerification } from './token-verification.js';
@@ -15,7 +16,11 @@ export function TokenStrategy(name: string) {
   return class TokenStrategy extends PassportStrategy(BearerTokenStrategy, name) {
     readonly strategyName = name;
 
-    constructor(readonly verification: TokenVerification) {
+    constructor(
+      readonly verification: TokenVerification,
+      /** With `security.revocation`: AuthGuard(name) refuses revoked tokens as the chain does. */
+      readonly revocations?: TokenRevocations,
+    ) {
       super(verification.extract);
     }
 
@@ -27,7 +32,9 @@ export function TokenStrategy(name: string) {
     async validate(token: string): Promise<Auth | [false, TokenRefusal]> {
       try {
         const result = await this.verification.verify(token);
-        return result instanceof Auth ? result : [false, result];
+        if (!(result instanceof Auth)) return [false, result];
+        const revoked = this.revocations?.refusal(result);
+        return revoked ? [false, revoked] : result;
       } catch (error) {
         logger.error(`Authentication failed unexpectedly: ${(error as Error)?.message ?? error}`);
         return [false, new TokenRefusal('authentication failed')];

@@ -1,7 +1,8 @@
-import type { INestApplication, INestMicroservice } from '@nestjs/common';
+import { Controller, Get, UseGuards, type INestApplication, type INestMicroservice } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
 import { Test } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TokenRevocations, type MicrokubesModuleOptions } from '../../lib/index.js';
+import { JWT_STRATEGY, TokenRevocations, type MicrokubesModuleOptions } from '../../lib/index.js';
 import { MicrokubesIoAdapter } from '../../lib/socket.io/index.js';
 import { MicrokubesTestingKit } from '../../lib/testing/index.js';
 import { MicrokubesWsAdapter } from '../../lib/ws/index.js';
@@ -13,7 +14,17 @@ import { REDIS_CLIENTS, type TestRedisClient } from '../support/revocation-repli
 import { RpcHandlers } from '../support/rpc-handlers.js';
 import { bearer as rpcBearer, rpcEndpoint, TestRpcClient } from '../support/rpc-clients.js';
 import { connectSocket, type SocketKind, type TestSocket } from '../support/socket-clients.js';
-import { freePort, startApp, type RunningApp } from '../support/test-app.js';
+import { bearer, freePort, getJson, startApp, type RunningApp } from '../support/test-app.js';
+
+/** A route behind @nestjs/passport's own guard, by the module's strategy name. */
+@Controller('passport')
+@UseGuards(AuthGuard(JWT_STRATEGY))
+class PassportGuardedController {
+  @Get()
+  hello() {
+    return { hello: true };
+  }
+}
 
 const jtiOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
 
@@ -137,6 +148,19 @@ describe('revoked tokens over every transport', () => {
       expect(await within(subscribed.closed, 3_000)).toEqual({ code: 4401, reason: 'token revoked' });
       expect(await within(open().first, 3_000)).toEqual({ code: 4401, reason: 'token revoked' });
     });
+  });
+
+  it('refuses a revoked token behind AuthGuard(\'microkubes-jwt\') too (with passport\'s own 401 body)', async () => {
+    const running = await startApp('express', { imports: [kit.module(options)], controllers: [PassportGuardedController] });
+    try {
+      const token = kit.token({ userId: 'passport-stolen' });
+      expect((await getJson(`${running.url}/passport`, bearer(token))).status).toBe(200);
+      await running.app.get(TokenRevocations).revokeToken(token);
+      expect(await getJson(`${running.url}/passport`, bearer(token))).toMatchObject({ status: 401, body: { message: 'Unauthorized' } });
+      expect((await getJson(`${running.url}/passport`, bearer(kit.token({ userId: 'passport-other' })))).status).toBe(200);
+    } finally {
+      await running.close();
+    }
   });
 
   describe('message handlers over TCP', () => {

@@ -22,6 +22,15 @@ describe('FingerprintTable', () => {
     expect(table.size).toBe(0);
   });
 
+  it('keeps an id whose time is past what a Uint32 holds (2106 on), and the ids probed after it', () => {
+    const table = new FingerprintTable(16);
+    for (let i = 0; i < 10; i++) table.add(`near-${i}`, NOW + 60, NOW);
+    for (const until of [2 ** 32, 2 ** 32 + 100, 9_999_999_999_999]) table.add(`far-${until}`, until, NOW);
+    table.add('near-0', 2 ** 32, NOW);
+    for (const until of [2 ** 32, 2 ** 32 + 100, 9_999_999_999_999]) expect(table.has(`far-${until}`, NOW), String(until)).toBe(true);
+    for (let i = 0; i < 10; i++) expect(table.has(`near-${i}`, NOW), `near-${i}`).toBe(true);
+  });
+
   it('grows past its capacity, shrinks when swept, and loses nothing live', () => {
     const table = new FingerprintTable(16);
     for (let i = 0; i < 50_000; i++) table.add(`jti-${i}`, NOW + (i % 2 === 0 ? 10 : 100), NOW);
@@ -78,5 +87,15 @@ describe('published revocations', () => {
     for (const junk of ['', 'null', '{', '[]', '{"k":"t","id":1,"u":5}', '{"k":"t","id":"j","u":"5"}', '{"k":"s","id":"u","u":5}', '{"k":"x","id":"j","u":5}', '{"k":"t","id":"j","u":1e999}']) {
       expect(decodeRevocation(junk)).toBeUndefined();
     }
+  });
+});
+
+describe('RevocationMirror, by subject', () => {
+  it('refuses a token of the revocation\'s second, a fractional iat included, and accepts one of the next second', () => {
+    const mirror = new RevocationMirror(3600);
+    mirror.add({ kind: 'subject', id: 'u', before: NOW, until: NOW + 3600 }, NOW);
+    expect(mirror.revokes(auth('u', { iat: NOW }), NOW)).toBe(true);
+    expect(mirror.revokes(auth('u', { iat: NOW + 0.5 }), NOW)).toBe(true);
+    expect(mirror.revokes(auth('u', { iat: NOW + 1 }), NOW)).toBe(false);
   });
 });
