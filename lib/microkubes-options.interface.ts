@@ -491,4 +491,19 @@ export interface MicrokubesModuleOptions {
    * with the `system` key).
    */
   serviceCalls?: ServiceCallsOptions | boolean;
+  /**
+   * Metrics and span attributes through `@opentelemetry/api`, an optional peer: recorded when the
+   * app has it installed and has registered an OpenTelemetry SDK before the Nest app was created;
+   * otherwise nothing is loaded or recorded. Default on; `false` never loads the API.
+   */
+  telemetry?: TelemetryOptions | boolean;
+}
+
+/** `telemetry`: what goes beyond the fixed, low-cardinality metrics and span attributes. */
+export interface TelemetryOptions {
+  /**
+   * Sets `enduser.id` (the caller's user id) on the active span of each authenticated call.
+   * Default false: spans carry no personal data unless you choose so. Never on metrics.
+   */
+  userIdOnSpans?: boolean;
 }

@@ -31,6 +31,7 @@ import { ConnectionAuthenticator } from './security/connection-authenticator.js'
 import { MicrokubesAuthenticator } from './security/microkubes-authenticator.js';
 import { buildSecurityChain } from './security/security-chain.js';
 import { TokenRevocations } from './revocation/token-revocations.js';
+import { SecurityTelemetry } from './telemetry/security-telemetry.js';
 
 const letEveryRequestThrough: CanActivate = { canActivate: () => true };
 
@@ -46,15 +47,19 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
   imports: [HttpModule.register({}), TerminusModule.forRoot()],
   providers: [
     { provide: MICROKUBES_OPTIONS, inject: [MICROKUBES_MODULE_OPTIONS], useFactory: resolveSourcedOptions },
+    { provide: SecurityTelemetry, inject: [MICROKUBES_OPTIONS], useFactory: SecurityTelemetry.start },
     {
       provide: KeyStore,
-      inject: [MICROKUBES_OPTIONS],
-      useFactory: (options: ResolvedMicrokubesOptions) =>
-        KeyStore.load({ keysDir: options.keysDir, keys: options.keys, watch: options.watchKeys }),
+      inject: [MICROKUBES_OPTIONS, SecurityTelemetry],
+      useFactory: async (options: ResolvedMicrokubesOptions, telemetry: SecurityTelemetry) => {
+        const store = await KeyStore.load({ keysDir: options.keysDir, keys: options.keys, watch: options.watchKeys });
+        telemetry.watchKeyStore(store);
+        return store;
+      },
     },
     { provide: SAML_SERVICE_PROVIDER, inject: [MICROKUBES_OPTIONS, KeyStore], useFactory: buildSamlServiceProvider },
     { provide: TokenRevocations, inject: [MICROKUBES_OPTIONS], useFactory: TokenRevocations.start },
-    { provide: MicrokubesAuthenticator, inject: [MICROKUBES_OPTIONS, KeyStore, SAML_SERVICE_PROVIDER, TokenRevocations], useFactory: buildSecurityChain },
+    { provide: MicrokubesAuthenticator, inject: [MICROKUBES_OPTIONS, KeyStore, SAML_SERVICE_PROVIDER, TokenRevocations, SecurityTelemetry], useFactory: buildSecurityChain },
     ConnectionAuthenticator,
     {
       provide: SYSTEM_TOKENS,
@@ -104,7 +109,7 @@ const letEveryRequestThrough: CanActivate = { canActivate: () => true };
     },
   ],
   exports: [
-    MICROKUBES_OPTIONS, KeyStore, MicrokubesAuthenticator, TokenRevocations, ConnectionAuthenticator, ServiceCalls, MicrokubesAuthGuard, AclPolicyEnforcer, RolesGuard, AccessControlGuard,
+    MICROKUBES_OPTIONS, SecurityTelemetry, KeyStore, MicrokubesAuthenticator, TokenRevocations, ConnectionAuthenticator, ServiceCalls, MicrokubesAuthGuard, AclPolicyEnforcer, RolesGuard, AccessControlGuard,
     AclGuard, KongRegistrationService, MICROKUBES_AUTH, SAML_SERVICE_PROVIDER, SamlRegistrationService,
     KeyStoreHealthIndicator, KongAdminHealthIndicator,
   ],

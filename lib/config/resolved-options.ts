@@ -15,6 +15,7 @@ import { resolveEndpointOptions, type ResolvedEndpointOptions } from './resolved
 import { resolveSamlOptions, type ResolvedSamlOptions } from './resolved-saml-options.js';
 import { resolveGatewayOptions, type ResolvedGatewayOptions } from './resolved-gateway-options.js';
 import { resolveServiceCallsOptions, type ResolvedServiceCallsOptions } from './resolved-service-calls-options.js';
+import { resolveTelemetryOptions, type ResolvedTelemetryOptions } from './resolved-telemetry-options.js';
 import { isObject, optionalArray, optionalBoolean, optionalInteger, optionalString, stringList, rejectUnknown } from './option-checks.js';
 
 export const PLATFORM_OAUTH2_ISSUER = 'Microkubes Authorization Server';
@@ -30,7 +31,7 @@ const DEFAULT_MAX_PATH_LENGTH = 2048;
 
 /** Option names, per level, so that a misspelt one is pointed out rather than silently ignored. */
 const KNOWN_OPTIONS = {
-  root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl', 'version', 'healthCheck', 'versionEndpoint', 'serviceCalls'],
+  root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl', 'version', 'healthCheck', 'versionEndpoint', 'serviceCalls', 'telemetry'],
   security: ['disable', 'jwt', 'oauth2', 'saml', 'publicRoutes', 'ignoreHttpMethods', 'firewall', 'maxPathLength', 'globalGuard', 'realm', 'tokenCache', 'revocation'],
   jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration'],
   oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'requiredScopes', 'jwksUri'],
@@ -86,6 +87,8 @@ export interface ResolvedMicrokubesOptions {
   endpoints: ResolvedEndpointOptions;
   /** Undefined when calls to other services get no help (the default). */
   serviceCalls?: ResolvedServiceCallsOptions;
+  /** Undefined with `telemetry: false`. */
+  telemetry?: ResolvedTelemetryOptions;
 }
 
 /** Validates the module's options once, at start-up, and fills in the defaults. */
@@ -149,6 +152,7 @@ export function resolveOptions(given: MicrokubesModuleOptions | undefined): Reso
     acl: resolveAclOptions(options.acl, maxPathLength),
     endpoints: resolveEndpointOptions(options),
     serviceCalls: resolveServiceCallsOptions(options),
+    telemetry: resolveTelemetryOptions(options.telemetry),
   };
 }
 

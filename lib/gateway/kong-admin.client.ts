@@ -39,6 +39,8 @@ export class KongAdminClient {
     private readonly http: HttpService,
     private readonly options: ResolvedGatewayOptions,
     private readonly deadlineAt: number,
+    /** Told of each retry (telemetry). */
+    private readonly onRetry: () => void = () => {},
   ) {}
 
   /**
@@ -51,8 +53,10 @@ export class KongAdminClient {
       (error) => error instanceof KongAdminError && error.retryable,
       this.options.retry,
       this.deadlineAt,
-      (error, attempt, delay) =>
-        this.logger.warn(`${method} ${path}: ${(error as Error).message}; retry ${attempt} in ${delay} ms`),
+      (error, attempt, delay) => {
+        this.onRetry();
+        this.logger.warn(`${method} ${path}: ${(error as Error).message}; retry ${attempt} in ${delay} ms`);
+      },
     );
   }
 

@@ -1,8 +1,9 @@
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { ResolvedGatewayOptions } from '../config/resolved-gateway-options.js';
 import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
+import { SecurityTelemetry } from '../telemetry/security-telemetry.js';
 import { GatewayRegistrationError } from './gateway-registration.error.js';
 import { KongAdminClient } from './kong-admin.client.js';
 import { KongLegacyRegistrar } from './kong-legacy.registrar.js';
@@ -33,6 +34,7 @@ export class KongRegistrationService implements OnApplicationBootstrap, BeforeAp
   constructor(
     @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
     private readonly http: HttpService,
+    @Optional() private readonly telemetry: SecurityTelemetry = SecurityTelemetry.off,
   ) {
     this.gateway = options.gateway;
   }
@@ -49,10 +51,12 @@ export class KongRegistrationService implements OnApplicationBootstrap, BeforeAp
   async register(): Promise<KongRegistration> {
     const gateway = this.gateway;
     if (!gateway) throw new Error('KongRegistrationService.register(): no gateway is configured');
-    const client = new KongAdminClient(this.http, gateway, Date.now() + gateway.retry.deadline);
+    const timer = this.telemetry.registration('kong');
+    const client = new KongAdminClient(this.http, gateway, Date.now() + gateway.retry.deadline, timer.retried);
     try {
       const { registrar, kongVersion } = await this.registrarFor(client, gateway);
       await registrar.register(client, gateway);
+      timer.finished('ok');
       this.registrar = registrar;
       const via = kongVersion ? `Kong ${kongVersion}` : 'Kong';
       this.logger.log(
@@ -60,6 +64,7 @@ export class KongRegistrationService implements OnApplicationBootstrap, BeforeAp
       );
       return { mode: registrar.mode, kongVersion };
     } catch (error) {
+      timer.finished('failed');
       throw new GatewayRegistrationError(gateway.adminUrl, (error as Error).message, { cause: error });
     }
   }

@@ -77,7 +77,7 @@ export function graphqlWsAuthentication(connections: ConnectionAuthenticator, op
     async onConnect(connection) {
       const extra = connection.extra as WsExtra;
       const credentials = connectionCredentials(connections, connection);
-      const result = await connections.authenticate(credentials, 'graphql-ws connection_init');
+      const result = await connections.authenticate(credentials, 'graphql-ws connection_init', 'graphql');
       if (result !== null && !(result instanceof Auth)) {
         extra.socket.close(result.status === 403 ? CLOSE_FORBIDDEN : CLOSE_UNAUTHORIZED, closeReason(result.message));
         return false;
@@ -111,9 +111,9 @@ function connectionCredentials(connections: ConnectionAuthenticator, connection:
   const upper = Object.hasOwn(params, 'Authorization') ? params.Authorization : undefined;
   const fromHeaders = connections.upgradeCredentials((connection.extra as WsExtra).request ?? { headers: {} }, from);
   if (lower === undefined && upper === undefined) return fromHeaders;
-  if (lower !== undefined && upper !== undefined) return new TokenRefusal('ambiguous credentials: both authorization and Authorization in connectionParams');
+  if (lower !== undefined && upper !== undefined) return new TokenRefusal('ambiguous credentials: both authorization and Authorization in connectionParams', 'ambiguous');
   if (fromHeaders instanceof TokenRefusal || Object.keys(fromHeaders.headers).length > 0) {
-    return new TokenRefusal('ambiguous credentials: both connectionParams and a token header');
+    return new TokenRefusal('ambiguous credentials: both connectionParams and a token header', 'ambiguous');
   }
   return connections.tokenCredentials(lower ?? upper, from);
 }

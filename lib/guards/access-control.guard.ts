@@ -7,6 +7,7 @@ import { requireMicrokubesModule } from '../config/microkubes-module-required.js
 import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
 import type { AccessControl } from 'accesscontrol';
+import { SecurityTelemetry } from '../telemetry/security-telemetry.js';
 import { authenticatedCaller } from './authenticated-caller.js';
 import { MicrokubesAuthGuard } from './microkubes-auth.guard.js';
 
@@ -31,6 +32,7 @@ export class AccessControlGuard implements CanActivate {
     @Optional() private readonly authGuard: MicrokubesAuthGuard,
     @Optional() @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
     @Optional() @Inject(ROLES_BUILDER_TOKEN) moduleBuilder?: AccessControl,
+    @Optional() private readonly telemetry: SecurityTelemetry = SecurityTelemetry.off,
   ) {
     requireMicrokubesModule('AccessControlGuard', [authGuard, options]);
     const builder = options.acl.accessControl.builder ?? moduleBuilder;
@@ -45,11 +47,15 @@ export class AccessControlGuard implements CanActivate {
     if (!Array.isArray(required) || !required.every((entry) => typeof entry === 'object' && entry !== null)) {
       this.logger.error(`The "roles" metadata is not @UseRoles({ resource, action, possession }): ${JSON.stringify(required)}; access denied`);
       const transport = await this.authGuard.transportFor(context);
+      if (transport) this.telemetry.authorized(transport.label, 'grants', false);
       return transport ? transport.refuse(context, { status: 403, message: 'access denied' }) : false;
     }
     const caller = await authenticatedCaller(context, this.authGuard);
     if (!caller) return false;
-    const refuse = (message: string) => caller.transport.refuse(context, { status: 403, message });
+    const refuse = (message: string) => {
+      this.telemetry.authorized(caller.transport.label, 'grants', false);
+      return caller.transport.refuse(context, { status: 403, message });
+    };
     if (!this.grants) {
       this.logger.error('@UseRoles needs grants: set acl.grants or import AccessControlModule.forRoles(); access denied');
       return refuse('access denied: no grants are configured');
@@ -57,6 +63,7 @@ export class AccessControlGuard implements CanActivate {
     const match = this.reflector.getAllAndOverride<'any' | 'all' | undefined>(GRANTS_MATCH_KEY, [context.getHandler(), context.getClass()]) ?? this.defaultMatch;
     const refusal = this.grants.refusal(required as GrantRequirement[], match, caller.auth);
     if (refusal) await refuse(refusal);
+    this.telemetry.authorized(caller.transport.label, 'grants', true);
     return true;
   }
 }

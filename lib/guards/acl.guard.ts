@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AclPolicyEnforcer } from '../acl/acl-policy.enforcer.js';
 import { SKIP_ACL_KEY } from '../acl/skip-acl.decorator.js';
 import { requireMicrokubesModule } from '../config/microkubes-module-required.js';
+import { SecurityTelemetry } from '../telemetry/security-telemetry.js';
 import { authenticatedCaller } from './authenticated-caller.js';
 import { MicrokubesAuthGuard } from './microkubes-auth.guard.js';
 
@@ -17,6 +18,7 @@ export class AclGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Optional() private readonly authGuard: MicrokubesAuthGuard,
     @Optional() private readonly enforcer: AclPolicyEnforcer,
+    @Optional() private readonly telemetry: SecurityTelemetry = SecurityTelemetry.off,
   ) {
     requireMicrokubesModule('AclGuard', [authGuard, enforcer]);
   }
@@ -26,6 +28,7 @@ export class AclGuard implements CanActivate {
     const caller = await authenticatedCaller(context, this.authGuard);
     if (!caller) return false;
     const refusal = this.enforcer.refusal(caller.auth, caller.transport.target(context), caller.transport.callKey(context));
+    this.telemetry.authorized(caller.transport.label, 'policies', !refusal);
     if (refusal) await caller.transport.refuse(context, { status: 403, message: refusal });
     return true;
   }

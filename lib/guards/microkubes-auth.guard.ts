@@ -14,6 +14,7 @@ import { TokenRefusal } from '../security/token-refusal.js';
 import type { TransportAdapter } from '../transports/transport-adapter.js';
 import { Transports } from '../transports/transports.js';
 import { callerHolder, callerOf, rememberCaller } from '../transports/call-callers.js';
+import { SecurityTelemetry } from '../telemetry/security-telemetry.js';
 import { refuseContext } from './refuse-context.js';
 
 /**
@@ -41,6 +42,7 @@ export class MicrokubesAuthGuard implements CanActivate {
     @Optional() @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
     @Optional() private readonly aclEnforcer: AclPolicyEnforcer,
     @Optional() @Inject(SAML_SERVICE_PROVIDER) saml: SamlServiceProvider | null,
+    @Optional() private readonly telemetry: SecurityTelemetry = SecurityTelemetry.off,
   ) {
     requireMicrokubesModule('MicrokubesAuthGuard', [authenticator, options, aclEnforcer]);
     this.transports = new Transports(options.security, adapterHost, saml);
@@ -81,10 +83,12 @@ export class MicrokubesAuthGuard implements CanActivate {
     const holder = callerHolder(context);
     const pending = holder && this.inFlight.get(holder);
     if (pending) return pending;
+    const startedAt = this.telemetry.startTime();
     const credentials = transport.credentials(context);
     const verified = credentials instanceof TokenRefusal ? Promise.resolve(credentials) : this.authenticator.verify(credentials);
     const result = verified.then((result) => {
       if (holder) this.inFlight.delete(holder);
+      this.telemetry.authenticated(transport.label, result, startedAt);
       // HTTP logs its refusals itself, with the route.
       if (!(result instanceof Auth) && context.getType() !== 'http') {
         this.logger.debug(`Refused ${credentials instanceof TokenRefusal ? context.getType() : credentials.from}: ${result.message}`);
@@ -103,6 +107,7 @@ export class MicrokubesAuthGuard implements CanActivate {
   private async checkPolicies(context: ExecutionContext, transport: TransportAdapter, auth: Auth): Promise<boolean> {
     if (!this.enforcePolicies || this.reflector.getAllAndOverride<boolean | undefined>(SKIP_ACL_KEY, [context.getHandler(), context.getClass()])) return true;
     const refusal = this.aclEnforcer.refusal(auth, transport.target(context), transport.callKey(context));
+    this.telemetry.authorized(transport.label, 'policies', !refusal);
     if (refusal) await transport.refuse(context, { status: 403, message: refusal });
     return true;
   }

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { rolesRefusal } from '../acl/roles-check.js';
 import { ROLES_KEY, type RolesRequirement } from '../acl/roles.decorator.js';
 import { requireMicrokubesModule } from '../config/microkubes-module-required.js';
+import { SecurityTelemetry } from '../telemetry/security-telemetry.js';
 import { authenticatedCaller } from './authenticated-caller.js';
 import { MicrokubesAuthGuard } from './microkubes-auth.guard.js';
 
@@ -12,6 +13,7 @@ export class RolesGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Optional() private readonly authGuard: MicrokubesAuthGuard,
+    @Optional() private readonly telemetry: SecurityTelemetry = SecurityTelemetry.off,
   ) {
     requireMicrokubesModule('RolesGuard', [authGuard]);
   }
@@ -22,6 +24,7 @@ export class RolesGuard implements CanActivate {
     const caller = await authenticatedCaller(context, this.authGuard);
     if (!caller) return false;
     const refusal = rolesRefusal(requirement, caller.auth);
+    this.telemetry.authorized(caller.transport.label, 'roles', !refusal);
     if (refusal) await caller.transport.refuse(context, { status: 403, message: refusal });
     return true;
   }

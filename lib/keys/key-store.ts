@@ -44,6 +44,7 @@ export class KeyStore {
   private readonly logger = new Logger('MicrokubesKeyStore');
   private readonly watchers: FSWatcher[] = [];
   private readonly listeners = new Set<() => void>();
+  private readonly reloadListeners = new Set<(reloaded: boolean) => void>();
   private reloadTimer?: NodeJS.Timeout;
   private reloadFailures = 0;
   private generation = 0;
@@ -99,6 +100,12 @@ export class KeyStore {
     return () => this.listeners.delete(listener);
   }
 
+  /** Calls `listener` after each reload, whether it changed the keys or not, with whether it worked. */
+  onReload(listener: (reloaded: boolean) => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => this.reloadListeners.delete(listener);
+  }
+
   /**
    * Reads the files again now. Resolves false, keeping the current keys, when that fails. Reloads
    * run one at a time, so that a slow read never replaces the keys of a later one.
@@ -116,6 +123,7 @@ export class KeyStore {
     } catch (error) {
       this.lastReloadError = (error as Error).message;
       this.logger.warn(`Keys not reloaded, keeping the previous ones: ${this.lastReloadError}`);
+      for (const listener of this.reloadListeners) listener(false);
       return false;
     }
     this.lastReloadError = undefined;
@@ -125,6 +133,7 @@ export class KeyStore {
       this.logger.log(`Keys reloaded: ${describe(next)}`);
       for (const listener of this.listeners) listener();
     }
+    for (const listener of this.reloadListeners) listener(true);
     return true;
   }
 

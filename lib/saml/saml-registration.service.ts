@@ -1,9 +1,10 @@
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { isAxiosError } from 'axios';
 import { kongMessage } from '../gateway/kong-admin.client.js';
 import { withRetries } from '../gateway/retry-policy.js';
 import { SAML_SERVICE_PROVIDER } from '../microkubes.constants.js';
+import { SecurityTelemetry } from '../telemetry/security-telemetry.js';
 import type { SamlServiceProvider } from './saml-service-provider.js';
 import { SamlRegistrationError } from './saml-registration.error.js';
 
@@ -22,6 +23,7 @@ export class SamlRegistrationService implements OnApplicationBootstrap, OnApplic
   constructor(
     @Inject(SAML_SERVICE_PROVIDER) private readonly sp: SamlServiceProvider | null,
     private readonly http: HttpService,
+    @Optional() private readonly telemetry: SecurityTelemetry = SecurityTelemetry.off,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,15 +48,21 @@ export class SamlRegistrationService implements OnApplicationBootstrap, OnApplic
     if (!sp || !url) throw new Error('SamlRegistrationService.register(): no security.saml.registrationUrl is configured');
     const retry = sp.options.registrationRetry;
     const deadlineAt = Date.now() + retry.deadline;
+    const timer = this.telemetry.registration('saml_idp');
     try {
       await withRetries(
         () => this.post(url, sp.metadata, Math.min(retry.requestTimeout, Math.max(1, deadlineAt - Date.now()))),
         (error) => error instanceof RetryableError && !this.stopped,
         retry,
         deadlineAt,
-        (error, attempt, delay) => this.logger.warn(`SAML registration at ${url}: ${(error as Error).message}; retry ${attempt} in ${delay} ms`),
+        (error, attempt, delay) => {
+          timer.retried();
+          this.logger.warn(`SAML registration at ${url}: ${(error as Error).message}; retry ${attempt} in ${delay} ms`);
+        },
       );
+      timer.finished('ok');
     } catch (error) {
+      timer.finished('failed');
       throw new SamlRegistrationError(url, (error as Error).message, { cause: error });
     }
     this.logger.log(`Registered SAML SP ${sp.options.entityId} with the IdP at ${url}`);

@@ -55,12 +55,12 @@ export class SamlServiceProvider {
     return new Promise((resolve) => {
       const middleware = this.passport.authenticate(SAML_STRATEGY, { session: false }, (error: unknown, user: unknown, info: unknown) => {
         if (error instanceof SamlUnavailableError) return resolve(error);
-        if (error) return resolve(new TokenRefusal(String((error as Error).message ?? error)));
+        if (error) return resolve(samlErrorRefusal(String((error as Error).message ?? error)));
         if (user) return resolve(user as SamlSessionPayload);
         resolve(info instanceof TokenRefusal ? info : new TokenRefusal('SAML Response not accepted'));
       });
       // next() comes only from pass() (a signed LogoutResponse) or a middleware error: no login either way.
-      middleware(request, response, (error: unknown) => resolve(new TokenRefusal(error ? String(error) : 'not a login Response')));
+      middleware(request, response, (error: unknown) => resolve(error ? samlErrorRefusal(String(error)) : new TokenRefusal('not a login Response', 'malformed')));
     });
   }
 
@@ -153,4 +153,16 @@ function requestIdStore(saml: ResolvedSamlOptions): SamlRequestIdStore {
   if (store === 'memory') return new MemoryRequestIdStore();
   if ('redis' in store) return new RedisRequestIdStore(store.redis, store.prefix);
   return store;
+}
+
+/** node-saml's refusal of a Response, with its reason read from node-saml's own words. */
+function samlErrorRefusal(message: string): TokenRefusal {
+  const reason = /signature/i.test(message) ? 'bad_signature'
+    : /expired|NotOnOrAfter/i.test(message) ? 'expired'
+    : /NotBefore/i.test(message) ? 'not_yet_valid'
+    : /audience/i.test(message) ? 'audience'
+    : /InResponseTo/i.test(message) ? 'replay'
+    : /issuer/i.test(message) ? 'issuer'
+    : 'other';
+  return new TokenRefusal(message, reason);
 }

@@ -34,6 +34,7 @@ export class SamlSessionStrategy extends Strategy {
     const value = readCookie(request.headers.cookie, this.cookieName);
     if (value === undefined) return new TokenRefusal('missing SAML session cookie', 'missing');
     const session = this.codec.open(value);
-    return typeof session === 'string' ? new TokenRefusal(session) : authFromSession(session);
+    if (typeof session !== 'string') return authFromSession(session);
+    return new TokenRefusal(session, session === 'session expired' ? 'expired' : session.startsWith('malformed') ? 'malformed' : 'bad_signature');
   }
 }

@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MicrokubesOptionsError } from '../config/microkubes-options.error.js';
 import { SAML_SERVICE_PROVIDER } from '../microkubes.constants.js';
 import { TokenRefusal } from '../security/token-refusal.js';
+import { SecurityTelemetry } from '../telemetry/security-telemetry.js';
 import { localPath } from './relay-state.js';
 import type { SamlServiceProvider } from './saml-service-provider.js';
 import { SamlUnavailableError } from './saml-unavailable.error.js';
@@ -28,6 +29,7 @@ export class SamlRoutes implements OnModuleInit {
   constructor(
     @Inject(SAML_SERVICE_PROVIDER) private readonly sp: SamlServiceProvider | null,
     private readonly adapterHost: HttpAdapterHost,
+    @Optional() private readonly telemetry: SecurityTelemetry = SecurityTelemetry.off,
   ) {}
 
   onModuleInit(): void {
@@ -79,8 +81,12 @@ export class SamlRoutes implements OnModuleInit {
       request.body = form;
     }
     const result = await sp.verifyResponse(request, response);
-    if (result instanceof SamlUnavailableError) throw result;
+    if (result instanceof SamlUnavailableError) {
+      this.telemetry.samlLogin('unavailable');
+      throw result;
+    }
     if (result instanceof TokenRefusal) {
+      this.telemetry.samlLogin(result.reason);
       this.logger.debug(`Refused a SAML Response: ${result.message}`);
       return json(response, result.kind === 'missing' ? 400 : 401, result.kind === 'missing' ? result.message : `SAML Response refused: ${result.message}`);
     }
@@ -90,9 +96,11 @@ export class SamlRoutes implements OnModuleInit {
     if (Buffer.byteLength(cookie) > MAX_COOKIE_BYTES) {
       // A browser would drop it, and every page would go back to the IdP.
       this.logger.warn(`Refused a SAML login of ${result.roles.length} roles: its session cookie would take ${Buffer.byteLength(cookie)} bytes`);
+      this.telemetry.samlLogin('claims');
       return json(response, 401, `SAML Response refused: the session would not fit in a cookie (${result.roles.length} roles)`);
     }
     response.setHeader('Set-Cookie', [cookie, clearedLoginCookie(sp.options.loginCookieName, secure)]);
+    this.telemetry.samlLogin();
     redirect(response, localPath((request.body as Record<string, unknown>).RelayState));
   }
 

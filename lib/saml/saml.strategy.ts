@@ -85,28 +85,28 @@ export class MicrokubesSamlStrategy extends PassportStrategy(Strategy, SAML_STRA
       return this.fail(new TokenRefusal('no SAMLResponse was posted', 'missing'), 400);
     }
     const checked = strictResponseXml(samlResponse);
-    if ('problem' in checked) return this.fail(new TokenRefusal(checked.problem), 401);
+    if ('problem' in checked) return this.fail(new TokenRefusal(checked.problem, 'malformed'), 401);
     super.authenticate(request, { ...options, session: false });
   }
 
   /** After node-saml's checks: ours, then the session. A refusal goes to passport's fail(). */
   async validate(request: { headers: IncomingHttpHeaders }, profile: Profile | null): Promise<SamlSessionPayload | [false, TokenRefusal]> {
-    if (!profile) return [false, new TokenRefusal('no assertion in the Response')];
-    if (profile.issuer !== this.options.idpEntityId) return [false, new TokenRefusal('assertion Issuer is not the configured IdP')];
+    if (!profile) return [false, new TokenRefusal('no assertion in the Response', 'malformed')];
+    if (profile.issuer !== this.options.idpEntityId) return [false, new TokenRefusal('assertion Issuer is not the configured IdP', 'issuer')];
     const misaddressed = checkAddressedTo(profile, this.options.acsUrl);
-    if (misaddressed) return [false, new TokenRefusal(misaddressed)];
+    if (misaddressed) return [false, new TokenRefusal(misaddressed, 'audience')];
     const inResponseTo = typeof profile.inResponseTo === 'string' ? profile.inResponseTo : '';
     // Login CSRF: a Response to someone else's AuthnRequest, posted from this browser.
     if (this.options.bindLoginToBrowser && !pendingLogins(request.headers.cookie, this.options.loginCookieName).includes(inResponseTo)) {
-      return [false, new TokenRefusal('this browser did not start that login (no matching login cookie)')];
+      return [false, new TokenRefusal('this browser did not start that login (no matching login cookie)', 'replay')];
     }
     // Atomic: of two concurrent posts of one Response, one logs in.
     if (!inResponseTo || !(await unavailableOnError(this.requestIds.take(inResponseTo)))) {
-      return [false, new TokenRefusal('InResponseTo was already used')];
+      return [false, new TokenRefusal('InResponseTo was already used', 'replay')];
     }
     const now = Math.floor(Date.now() / 1000);
     const session = sessionFromProfile(profile, this.options.idpEntityId, this.options.session.maxAge, now);
-    return typeof session === 'string' ? [false, new TokenRefusal(session)] : session;
+    return typeof session === 'string' ? [false, new TokenRefusal(session, 'claims')] : session;
   }
 
   /** A signed HTTP-Redirect AuthnRequest to the IdP's SSO URL, and its id, which waits in the request-id store. */

@@ -7,6 +7,7 @@ import type { Credentials } from './credentials.js';
 import { MicrokubesAuthenticator } from './microkubes-authenticator.js';
 import { refusalOf, type Refusal } from './refusal.js';
 import { tokenCredentials, upgradeCredentials, type UpgradeRequest } from './token-credentials.js';
+import { SecurityTelemetry } from '../telemetry/security-telemetry.js';
 import { TokenRefusal } from './token-refusal.js';
 
 /** setTimeout's longest delay (about 24.8 days); a later expiry is waited for in steps. */
@@ -27,6 +28,7 @@ export class ConnectionAuthenticator {
     private readonly authenticator: MicrokubesAuthenticator,
     @Inject(MICROKUBES_OPTIONS) options: ResolvedMicrokubesOptions,
     @Optional() private readonly revocations?: TokenRevocations,
+    @Optional() private readonly telemetry: SecurityTelemetry = SecurityTelemetry.off,
   ) {
     this.security = options.security;
   }
@@ -34,11 +36,13 @@ export class ConnectionAuthenticator {
   /**
    * The connection's caller, or why it is refused; `null` when `security.disable` lets every
    * connection in without one. A refusal is logged at debug level, with where the credentials
-   * were found and never with them.
+   * were found and never with them. `transport` labels it in telemetry.
    */
-  async authenticate(credentials: Credentials | TokenRefusal, from = 'connection'): Promise<Auth | Refusal | null> {
+  async authenticate(credentials: Credentials | TokenRefusal, from = 'connection', transport: 'websocket' | 'graphql' = 'websocket'): Promise<Auth | Refusal | null> {
     if (this.security.disabled) return null;
+    const startedAt = this.telemetry.startTime();
     const result = credentials instanceof TokenRefusal ? credentials : await this.authenticator.verify(credentials);
+    this.telemetry.authenticated(transport, result, startedAt);
     if (result instanceof Auth) return result;
     this.logger.debug(`Refused ${credentials instanceof TokenRefusal ? from : credentials.from}: ${result.message}`);
     return refusalOf(result);

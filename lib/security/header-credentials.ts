@@ -38,11 +38,11 @@ export function headerCredentials(
   }
   const headers: IncomingHttpHeaders = {};
   for (const [name, { count, first }] of found) {
-    if (count > 1) return new TokenRefusal(`ambiguous credentials: ${count} ${name} headers`);
+    if (count > 1) return new TokenRefusal(`ambiguous credentials: ${count} ${name} headers`, 'ambiguous');
     const value = Buffer.isBuffer(first) ? first.toString('utf8') : first;
-    if (typeof value !== 'string') return new TokenRefusal('malformed token: not a string');
-    if (value.length > MAX_TOKEN_LENGTH) return new TokenRefusal('malformed token: too long');
-    if (!HEADER_TEXT.test(value)) return new TokenRefusal('malformed token');
+    if (typeof value !== 'string') return new TokenRefusal('malformed token: not a string', 'malformed');
+    if (value.length > MAX_TOKEN_LENGTH) return new TokenRefusal('malformed token: too long', 'malformed');
+    if (!HEADER_TEXT.test(value)) return new TokenRefusal('malformed token', 'malformed');
     headers[name] = value;
   }
   return { headers, from };

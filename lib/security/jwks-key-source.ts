@@ -23,6 +23,8 @@ export class JwksKeySource implements TokenKeySource {
     jwksUri: string,
     /** Called when a fetch changed the keys, so that tokens verified with a dropped key are forgotten. */
     private readonly onChange: () => void = () => {},
+    /** Called after each fetch, with whether it worked (telemetry). */
+    private readonly onFetch: (ok: boolean) => void = () => {},
   ) {
     this.client = new jwksRsa.JwksClient({ jwksUri, cache: false, rateLimit: false, timeout: 5_000 });
   }
@@ -35,18 +37,18 @@ export class JwksKeySource implements TokenKeySource {
 
   async keysFor({ alg, kid }: TokenHeader): Promise<readonly KeyObject[]> {
     if (kid !== undefined && typeof kid !== 'string') {
-      throw new TokenRefusal('malformed token: "kid" must be a string');
+      throw new TokenRefusal('malformed token: "kid" must be a string', 'malformed');
     }
-    if (alg.startsWith('HS')) throw new TokenRefusal(`algorithm ${alg} is not accepted`);
+    if (alg.startsWith('HS')) throw new TokenRefusal(`algorithm ${alg} is not accepted`, 'algorithm');
     let found = this.lookup(kid);
     if (!found && Date.now() - this.lastFetch >= JWKS_REFRESH_INTERVAL_MS) {
       await this.refresh().catch(() => undefined);
       found = this.lookup(kid);
     }
-    if (!found) throw new TokenRefusal(this.keys.size === 0 ? 'signing keys are unavailable' : 'unknown key id');
+    if (!found) throw (this.keys.size === 0 ? new TokenRefusal('signing keys are unavailable', 'unavailable') : new TokenRefusal('unknown key id', 'unknown_key'));
     // A JWK that names its algorithm is used with that one only.
     if (!keyFitsAlgorithm(alg, found.key) || (found.alg !== undefined && found.alg !== alg)) {
-      throw new TokenRefusal(`key id does not fit algorithm ${alg}`);
+      throw new TokenRefusal(`key id does not fit algorithm ${alg}`, 'algorithm');
     }
     return [found.key];
   }
@@ -70,7 +72,11 @@ export class JwksKeySource implements TokenKeySource {
         ]));
         const unchanged = previous.size === this.keys.size &&
           [...this.keys].every(([kid, entry]) => previous.get(kid)?.key.equals(entry.key) && previous.get(kid)?.alg === entry.alg);
+        this.onFetch(true);
         if (!unchanged) this.onChange();
+      } catch (error) {
+        this.onFetch(false);
+        throw error;
       } finally {
         this.fetching = undefined;
       }

@@ -4,6 +4,7 @@ import { MicrokubesOptionsError } from '../config/microkubes-options.error.js';
 import type { KeyStore } from '../keys/key-store.js';
 import type { TokenRevocations } from '../revocation/token-revocations.js';
 import type { SamlServiceProvider } from '../saml/saml-service-provider.js';
+import { SecurityTelemetry } from '../telemetry/security-telemetry.js';
 import { MicrokubesJwtStrategy } from './jwt.strategy.js';
 import { MicrokubesAuthenticator, type NamedStrategy } from './microkubes-authenticator.js';
 import { MicrokubesOAuth2Strategy } from './oauth2.strategy.js';
@@ -20,6 +21,7 @@ export async function buildSecurityChain(
   store: KeyStore,
   saml: SamlServiceProvider | null,
   revocations?: TokenRevocations,
+  telemetry: SecurityTelemetry = SecurityTelemetry.off,
 ): Promise<MicrokubesAuthenticator> {
   const { jwt, oauth2, tokenCacheSize, disabled } = options.security;
   if (disabled) {
@@ -29,7 +31,8 @@ export async function buildSecurityChain(
   }
   const strategies: NamedStrategy[] = [];
   const enforced = revocations?.enabled ? revocations : undefined;
-  const cache = tokenCacheSize > 0 ? new VerifiedTokenCache(tokenCacheSize) : undefined;
+  let cache: VerifiedTokenCache | undefined;
+  if (tokenCacheSize > 0) cache = new VerifiedTokenCache(tokenCacheSize, telemetry.tokenCacheEvents(() => cache));
   // A key removed or replaced: tokens it verified must be verified again.
   store.onChange(() => cache?.clear());
   if (jwt) {
@@ -44,7 +47,7 @@ export async function buildSecurityChain(
     if (oauth2.jwksUri) {
       // Loaded only here: jwks-rsa requires jose, an ES module, which Jest (before Node 24.9) cannot require.
       const { JwksKeySource } = await import('./jwks-key-source.js');
-      const jwks = new JwksKeySource(oauth2.jwksUri, () => cache?.clear());
+      const jwks = new JwksKeySource(oauth2.jwksUri, () => cache?.clear(), (ok) => telemetry.jwksFetched(ok ? 'ok' : 'failed'));
       await jwks.prefetch().then(
         (count) => logger.log(`Fetched ${count} signing key(s) from ${oauth2.jwksUri}`),
         (error: Error) => logger.warn(`Cannot fetch ${oauth2.jwksUri} yet, will retry on demand: ${error.message}`),

@@ -26,9 +26,9 @@ export function tokenHeaderNames(security: ResolvedSecurityOptions): string[] {
  * holds a control character or is longer than MAX_TOKEN_LENGTH is refused as it is.
  */
 export function tokenCredentials(security: ResolvedSecurityOptions, token: unknown, from: string): Credentials | TokenRefusal {
-  if (typeof token !== 'string') return new TokenRefusal('malformed token: not a string');
-  if (token.length > MAX_TOKEN_LENGTH) return new TokenRefusal('malformed token: too long');
-  if (!TOKEN_TEXT.test(token)) return new TokenRefusal('malformed token');
+  if (typeof token !== 'string') return new TokenRefusal('malformed token: not a string', 'malformed');
+  if (token.length > MAX_TOKEN_LENGTH) return new TokenRefusal('malformed token: too long', 'malformed');
+  if (!TOKEN_TEXT.test(token)) return new TokenRefusal('malformed token', 'malformed');
   const headers: IncomingHttpHeaders = {};
   if (token.trim() === '') return { headers, from };
   for (const strategy of [security.jwt, security.oauth2]) {
@@ -59,7 +59,7 @@ export function upgradeCredentials(security: ResolvedSecurityOptions, request: U
   for (const name of tokenHeaderNames(security)) {
     const value = request.headers[name];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || value.length > MAX_TOKEN_LENGTH) return new TokenRefusal('malformed token');
+    if (typeof value !== 'string' || value.length > MAX_TOKEN_LENGTH) return new TokenRefusal('malformed token', 'malformed');
     headers[name] = value;
   }
   return { headers, from };
@@ -74,7 +74,7 @@ export function repeatedTokenHeader(security: ResolvedSecurityOptions, request: 
   if (!request.rawHeaders) return undefined;
   for (const name of tokenHeaderNames(security)) {
     const copies = countHeader(request.rawHeaders, name);
-    if (copies > 1) return new TokenRefusal(`ambiguous credentials: ${copies} ${name} headers`);
+    if (copies > 1) return new TokenRefusal(`ambiguous credentials: ${copies} ${name} headers`, 'ambiguous');
   }
   return undefined;
 }

@@ -41,19 +41,19 @@ export class KeyStoreKeySource implements TokenKeySource {
 
   keysFor({ alg, kid }: TokenHeader, iss?: unknown): readonly KeyObject[] {
     if (alg.startsWith('HS')) {
-      if (!this.hmacSecret) throw new TokenRefusal(`algorithm ${alg} is not accepted`);
+      if (!this.hmacSecret) throw new TokenRefusal(`algorithm ${alg} is not accepted`, 'algorithm');
       return [this.hmacSecret];
     }
     if (kid !== undefined) {
-      if (typeof kid !== 'string') throw new TokenRefusal('malformed token: "kid" must be a string');
+      if (typeof kid !== 'string') throw new TokenRefusal('malformed token: "kid" must be a string', 'malformed');
       // A lookup in a map of parsed keys: a kid is a name, never a path.
       const named = this.store.publicKey(kid);
-      if (!named) throw new TokenRefusal('unknown key id');
-      if (!keyFitsAlgorithm(alg, named.key)) throw new TokenRefusal(`key id does not fit algorithm ${alg}`);
+      if (!named) throw new TokenRefusal('unknown key id', 'unknown_key');
+      if (!keyFitsAlgorithm(alg, named.key)) throw new TokenRefusal(`key id does not fit algorithm ${alg}`, 'algorithm');
       return [named.key];
     }
     const candidates = this.fittingKeys(alg);
-    if (candidates.length === 0) throw new TokenRefusal(`no key to verify ${alg} tokens`);
+    if (candidates.length === 0) throw new TokenRefusal(`no key to verify ${alg} tokens`, 'unknown_key');
     const lastSigner = this.lastSignerByIssuer.get(typeof iss === 'string' ? iss : '');
     if (!lastSigner || lastSigner === candidates[0] || !candidates.includes(lastSigner)) return candidates;
     return [lastSigner, ...candidates.filter((key) => key !== lastSigner)];

@@ -1,3 +1,5 @@
+import type { AuthStrategyName } from '../auth/auth.js';
+
 /**
  * Why a strategy did not authenticate a request:
  * - `missing`: no token where this strategy looks;
@@ -8,14 +10,48 @@
 export type RefusalKind = 'missing' | 'declined' | 'invalid' | 'insufficient_scope';
 
 /**
+ * Why, in one word of a fixed set: what telemetry counts refusals by (the message may name a
+ * header or an algorithm; this never holds anything the caller chose).
+ */
+export type RefusalReason =
+  | 'missing'
+  | 'malformed'
+  | 'ambiguous'
+  | 'algorithm'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'bad_signature'
+  | 'unknown_key'
+  | 'issuer'
+  | 'audience'
+  | 'claims'
+  | 'scope'
+  | 'revoked'
+  | 'replay'
+  | 'unavailable'
+  | 'other';
+
+/** Every reason, in the order the docs list them. */
+export const REFUSAL_REASONS: readonly RefusalReason[] = [
+  'missing', 'malformed', 'ambiguous', 'algorithm', 'expired', 'not_yet_valid', 'bad_signature', 'unknown_key',
+  'issuer', 'audience', 'claims', 'scope', 'revoked', 'replay', 'unavailable', 'other',
+];
+
+/**
  * A strategy's refusal: passed to passport's `fail()`, never thrown to the client as is. Without a
  * stack: it is an answer, not a fault, and a flood of bad tokens would otherwise pay a stack
  * capture for each of several refusals per request.
  */
 export class TokenRefusal extends Error {
+  readonly kind: RefusalKind;
+  readonly reason: RefusalReason;
+  /** The strategy whose refusal this is, when one of the chain's refused (set by the chain). */
+  strategy?: AuthStrategyName;
+
   constructor(
     message: string,
-    readonly kind: RefusalKind = 'invalid',
+    /** The reason (its kind follows: `scope` is `insufficient_scope`), or only the kind. */
+    why: RefusalReason | RefusalKind = 'other',
     /** The scopes that were required, for an `insufficient_scope` challenge. */
     readonly scopes: readonly string[] = [],
   ) {
@@ -24,7 +60,14 @@ export class TokenRefusal extends Error {
     super(message);
     Error.stackTraceLimit = limit;
     this.name = 'TokenRefusal';
+    this.kind = kindOf(why);
+    this.reason = why === 'declined' ? 'issuer' : why === 'invalid' ? 'other' : why === 'insufficient_scope' ? 'scope' : why;
   }
+}
+
+function kindOf(why: RefusalReason | RefusalKind): RefusalKind {
+  if (why === 'missing' || why === 'declined' || why === 'insufficient_scope') return why;
+  return why === 'scope' ? 'insufficient_scope' : 'invalid';
 }
 
 /**

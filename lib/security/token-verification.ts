@@ -79,7 +79,7 @@ export class TokenVerification {
     }
     const options = this.jwtOptions.get(alg)!;
     const [likeliest, ...others] = keys;
-    if (!likeliest) return new TokenRefusal('invalid signature');
+    if (!likeliest) return new TokenRefusal('invalid signature', 'bad_signature');
     let signer = likeliest;
     let payload: unknown;
     try {
@@ -88,7 +88,7 @@ export class TokenVerification {
       // Only a signature that this key did not make sends the token on to the other keys.
       if (!isBadSignature(error) || others.length === 0) return refusalOfJwtError(error);
       const other = others.find((key) => signatureMadeBy(token, alg, key));
-      if (!other) return new TokenRefusal('invalid signature');
+      if (!other) return new TokenRefusal('invalid signature', 'bad_signature');
       signer = other;
       try {
         payload = verifyWithoutStacks(token, signer, options);
@@ -104,17 +104,17 @@ export class TokenVerification {
   private authenticate(payload: unknown): Auth | TokenRefusal {
     const { options, strategy, requiredScopes = [] } = this.settings;
     if (options.requireExpiration && typeof (payload as { exp?: unknown } | null)?.exp !== 'number') {
-      return new TokenRefusal('token has no expiry (exp)');
+      return new TokenRefusal('token has no expiry (exp)', 'claims');
     }
     let auth: Auth;
     try {
       auth = authFromClaims(payload, strategy);
     } catch (error) {
-      if (error instanceof ClaimsError) return new TokenRefusal(error.message);
+      if (error instanceof ClaimsError) return new TokenRefusal(error.message, 'claims');
       throw error;
     }
     if (!requiredScopes.every((scope) => auth.hasScope(scope))) {
-      return new TokenRefusal('token lacks a required scope', 'insufficient_scope', requiredScopes);
+      return new TokenRefusal('token lacks a required scope', 'scope', requiredScopes);
     }
     return auth;
   }
@@ -122,17 +122,17 @@ export class TokenVerification {
   /** What must hold before any signature is checked; throws the TokenRefusal that says why not. */
   private inspect(token: string): InspectedToken {
     const segments = token.split('.');
-    if (segments.length !== 3 || !segments.every((segment) => BASE64URL.test(segment))) throw new TokenRefusal('malformed token');
-    if (!segments.every(isCanonical)) throw new TokenRefusal('malformed token: base64url with bits set that no encoder sets');
+    if (segments.length !== 3 || !segments.every((segment) => BASE64URL.test(segment))) throw new TokenRefusal('malformed token', 'malformed');
+    if (!segments.every(isCanonical)) throw new TokenRefusal('malformed token: base64url with bits set that no encoder sets', 'malformed');
     const { header, payload } = decode(segments);
     // RFC 7515, 4.1.11: extensions named critical must be understood, and this verifier knows none.
-    if (header.crit !== undefined) throw new TokenRefusal('token header names critical extensions ("crit") that are not understood');
+    if (header.crit !== undefined) throw new TokenRefusal('token header names critical extensions ("crit") that are not understood', 'malformed');
     const alg = header.alg;
     if (typeof alg !== 'string' || alg.toLowerCase() === 'none') {
-      throw new TokenRefusal('unsigned tokens are not accepted');
+      throw new TokenRefusal('unsigned tokens are not accepted', 'algorithm');
     }
     if (!this.settings.options.algorithms.has(alg as JwtAlgorithm)) {
-      throw new TokenRefusal(/^[A-Z]{2}\d{3}$/.test(alg) ? `algorithm ${alg} is not accepted` : 'unsupported algorithm');
+      throw new TokenRefusal(/^[A-Z]{2}\d{3}$/.test(alg) ? `algorithm ${alg} is not accepted` : 'unsupported algorithm', 'algorithm');
     }
     const issuer = (payload as { iss?: unknown }).iss;
     if (this.declines(issuer)) {
@@ -201,11 +201,11 @@ function decode([headerSegment, payloadSegment]: string[]): { header: Record<str
     header = JSON.parse(Buffer.from(headerSegment!, 'base64url').toString('utf8'));
     payload = JSON.parse(Buffer.from(payloadSegment!, 'base64url').toString('utf8'));
   } catch {
-    throw new TokenRefusal('malformed token');
+    throw new TokenRefusal('malformed token', 'malformed');
   }
-  if (!isJsonObject(header)) throw new TokenRefusal('malformed token');
+  if (!isJsonObject(header)) throw new TokenRefusal('malformed token', 'malformed');
   // Nothing but a JSON object can hold claims (and jsonwebtoken crashes on a `null` payload).
-  if (!isJsonObject(payload)) throw new TokenRefusal('token payload is not a JSON object');
+  if (!isJsonObject(payload)) throw new TokenRefusal('token payload is not a JSON object', 'malformed');
   return { header: header as Record<string, unknown>, payload };
 }
 

@@ -1,6 +1,13 @@
 import { LRUCache } from 'lru-cache';
 import type { Auth } from '../auth/auth.js';
+import type { CacheEvictionReason } from '../telemetry/telemetry-names.js';
 import { SecondSighting } from './second-sighting.js';
+
+/** What telemetry hears of the cache: each look-up, and entries dropped before their time. */
+export interface TokenCacheEvents {
+  lookup(found: boolean): void;
+  evicted(reason: CacheEvictionReason, count: number): void;
+}
 
 interface CachedAuth {
   auth: Auth;
@@ -18,20 +25,32 @@ export class VerifiedTokenCache {
   private readonly entries: LRUCache<string, CachedAuth>;
   private readonly doorkeeper: SecondSighting;
 
-  constructor(readonly max: number) {
-    this.entries = new LRUCache({ max });
+  constructor(
+    readonly max: number,
+    private readonly events?: TokenCacheEvents,
+  ) {
+    this.entries = new LRUCache<string, CachedAuth>({
+      max,
+      ...(events && { dispose: (_entry: CachedAuth, _token: string, reason: LRUCache.DisposeReason) => reason === 'evict' && events.evicted('capacity', 1) }),
+    });
     this.doorkeeper = new SecondSighting(max);
   }
 
   /** The Auth made of this token (its `strategy` says by which strategy), if it has not expired since. */
   get(token: string): Auth | undefined {
     const entry = this.entries.get(token);
-    if (!entry) return undefined;
+    if (!entry) {
+      this.events?.lookup(false);
+      return undefined;
+    }
     // As jsonwebtoken decides expiry: whole seconds, tolerance included.
     if (Math.floor(Date.now() / 1000) >= entry.expiresAt) {
       this.entries.delete(token);
+      this.events?.evicted('expired', 1);
+      this.events?.lookup(false);
       return undefined;
     }
+    this.events?.lookup(true);
     return entry.auth;
   }
 
@@ -46,8 +65,9 @@ export class VerifiedTokenCache {
     this.entries.set(token, { auth, expiresAt: typeof exp === 'number' ? exp + clockTolerance : Number.POSITIVE_INFINITY });
   }
 
+  /** Drops a token that was revoked. */
   delete(token: string): void {
-    this.entries.delete(token);
+    if (this.entries.delete(token)) this.events?.evicted('revoked', 1);
   }
 
   /** Drops every entry whose Auth matches (a revoked token or user): one pass over the entries. */
@@ -59,10 +79,13 @@ export class VerifiedTokenCache {
         evicted++;
       }
     }
+    this.events?.evicted('revoked', evicted);
     return evicted;
   }
 
+  /** Forgets every token: the keys changed. */
   clear(): void {
+    this.events?.evicted('keys_changed', this.entries.size);
     this.entries.clear();
     this.doorkeeper.clear();
   }

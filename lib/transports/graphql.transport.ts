@@ -54,6 +54,7 @@ export class GraphqlRefusal extends IntrinsicException {
  * nothing of GraphQL: a resolver's arguments are `[root, args, context, info]`.
  */
 export class GraphqlTransport implements TransportAdapter {
+  readonly label = 'graphql';
   private readonly reflector = new Reflector();
 
   constructor(private readonly security: ResolvedSecurityOptions) {}
@@ -72,7 +73,7 @@ export class GraphqlTransport implements TransportAdapter {
     const request = graphqlRequest(graphqlContext) as (UpgradeRequest & { raw?: { rawHeaders?: unknown } }) | undefined;
     const headers = (request?.headers ?? {}) as Credentials['headers'];
     if (!graphqlContext?.[GRAPHQL_WS_CONNECTION] && (info?.operation.operation === 'subscription' || isUpgrade(headers))) {
-      return new TokenRefusal('subscription not authenticated at its connection: use graphqlWsAuthentication() from microkubes-nestjs/graphql');
+      return new TokenRefusal('subscription not authenticated at its connection: use graphqlWsAuthentication() from microkubes-nestjs/graphql', 'missing');
     }
     const repeated = request && repeatedTokenHeader(this.security, { headers, rawHeaders: rawHeadersOf(request) });
     return repeated ?? { headers, from };

@@ -34,6 +34,7 @@ interface HttpRequest {
  * challenge, or, for a browser with SAML on, a 302 to the IdP.
  */
 export class HttpTransport implements TransportAdapter {
+  readonly label = 'http';
   private readonly logger = new Logger('MicrokubesAuthGuard');
   /** Headers that carry a token: a request with one is an API call, never sent to the IdP. */
   private readonly tokenHeaders: readonly string[];

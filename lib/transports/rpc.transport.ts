@@ -40,6 +40,7 @@ interface GrpcPattern {
  * has message handlers.
  */
 export class RpcTransport implements TransportAdapter {
+  readonly label = 'rpc';
   private readonly reflector = new Reflector();
   private readonly logger = new Logger('MicrokubesAuthGuard');
 

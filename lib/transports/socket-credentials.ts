@@ -22,7 +22,7 @@ export function socketIoCredentials(security: ResolvedSecurityOptions, socket: S
   const auth = socket.handshake?.auth;
   if (!auth || !Object.hasOwn(auth, 'token') || auth.token === undefined) return fromHeaders;
   if (fromHeaders instanceof TokenRefusal || Object.keys(fromHeaders.headers).length > 0) {
-    return new TokenRefusal('ambiguous credentials: both auth.token and a token header');
+    return new TokenRefusal('ambiguous credentials: both auth.token and a token header', 'ambiguous');
   }
   return tokenCredentials(security, auth.token, from);
 }

@@ -3,6 +3,7 @@ import type { AccessTarget } from '../acl/access-target.js';
 import type { Credentials } from '../security/credentials.js';
 import type { Refusal } from '../security/refusal.js';
 import type { TokenRefusal } from '../security/token-refusal.js';
+import type { TelemetryTransport } from '../telemetry/telemetry-names.js';
 
 export type { AccessTarget, Credentials, Refusal };
 
@@ -13,6 +14,8 @@ export type { AccessTarget, Credentials, Refusal };
  * the policies know nothing else of it.
  */
 export interface TransportAdapter {
+  /** What telemetry calls this transport. */
+  readonly label: TelemetryTransport;
   /** What the caller presents; a refusal when what it presents is malformed or ambiguous. */
   credentials(context: ExecutionContext): Credentials | TokenRefusal;
   /** The `x-request-id` the call came with, as it came (unchecked); undefined when none. */

@@ -17,6 +17,7 @@ import type { AccessTarget, Credentials, Refusal, TransportAdapter } from './tra
  * `api:read` unless `@AclAction()` says otherwise. Loaded only when an app has a gateway.
  */
 export class WebSocketTransport implements TransportAdapter {
+  readonly label = 'websocket';
   private readonly reflector = new Reflector();
   private readonly logger = new Logger('MicrokubesAuthGuard');
   private warned = false;

@@ -1,0 +1,235 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { Attributes, BatchObservableCallback, Counter, Histogram, Meter, Observable } from '@opentelemetry/api';
+import { Auth } from '../auth/auth.js';
+import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
+import type { KeyStore } from '../keys/key-store.js';
+import { REFUSAL_REASONS, type RefusalReason, type TokenRefusal } from '../security/token-refusal.js';
+import type { TokenCacheEvents, VerifiedTokenCache } from '../security/verified-token.cache.js';
+import { loadOpenTelemetryApi, type OpenTelemetryApi } from './opentelemetry-api.js';
+import {
+  ATTRIBUTE, METRIC, STRATEGIES, TRANSPORTS,
+  type AuthorizationLayer, type CacheEvictionReason, type Outcome, type RegistrationTarget, type StrategyLabel, type TelemetryTransport,
+} from './telemetry-names.js';
+
+const METER_NAME = 'microkubes-nestjs';
+
+/** Seconds, from 10 µs (a cached token) to 1 s (a JWKS fetch on the way). */
+const AUTHENTICATION_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+/** Seconds, from one quick round trip to a minute of retries. */
+const REGISTRATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** A registration being timed: `retried()` at each retry, `finished()` once. */
+export interface RegistrationTimer {
+  retried(): void;
+  finished(outcome: Outcome): void;
+}
+
+interface Instruments {
+  authenticationAttempts: Counter;
+  authenticationDuration: Histogram;
+  authorizationDecisions: Counter;
+  tokenCacheLookups: Counter;
+  tokenCacheEvictions: Counter;
+  keyStoreReloads: Counter;
+  jwksFetches: Counter;
+  registrationAttempts: Counter;
+  registrationRetries: Counter;
+  registrationDuration: Histogram;
+  samlLogins: Counter;
+}
+
+/**
+ * What the module records of its security decisions, through `@opentelemetry/api` only: counters
+ * and histograms on the meter of the SDK the app registered, and attributes on the active span of
+ * each call. Every attribute set is built once, here, of fixed values (no user id, token, jti or
+ * path): labels cannot grow with traffic, and recording allocates nothing. Without the API, or
+ * without an SDK registered before the app was created, each method returns at its first line.
+ */
+export class SecurityTelemetry implements OnApplicationShutdown {
+  /** Records nothing. */
+  static readonly off = new SecurityTelemetry(undefined, undefined, false);
+
+  private readonly logger = new Logger('MicrokubesTelemetry');
+  private readonly instruments?: Instruments;
+  /** By transport, strategy and result (`success` or a refusal reason): looked up without a string built. */
+  private readonly authentication = {} as Record<TelemetryTransport, Record<StrategyLabel, Record<string, Attributes>>>;
+  /** By transport, layer and `allow` / `deny`. */
+  private readonly authorization = {} as Record<TelemetryTransport, Record<AuthorizationLayer, Record<'allow' | 'deny', Attributes>>>;
+  private readonly observables: Array<{ callback: BatchObservableCallback; observables: Observable[] }> = [];
+
+  private constructor(
+    private readonly api: typeof OpenTelemetryApi | undefined,
+    private readonly meter: Meter | undefined,
+    private readonly userIdOnSpans: boolean,
+  ) {
+    if (!api) return;
+    // With no SDK, the API hands out one shared no-op counter: then no metric is recorded at all.
+    if (meter && meter.createCounter(METRIC.authenticationAttempts) !== api.createNoopMeter().createCounter(METRIC.authenticationAttempts)) {
+      this.instruments = createInstruments(meter);
+    }
+    for (const transport of TRANSPORTS) {
+      const byStrategy = (this.authentication[transport] = {} as Record<StrategyLabel, Record<string, Attributes>>);
+      for (const strategy of STRATEGIES) {
+        const base = { [ATTRIBUTE.transport]: transport, [ATTRIBUTE.strategy]: strategy };
+        const byResult: Record<string, Attributes> = (byStrategy[strategy] = { success: Object.freeze({ ...base, [ATTRIBUTE.result]: 'success' }) });
+        for (const reason of REFUSAL_REASONS) byResult[reason] = Object.freeze({ ...base, [ATTRIBUTE.result]: 'failure', [ATTRIBUTE.reason]: reason });
+      }
+      const byLayer = (this.authorization[transport] = {} as Record<AuthorizationLayer, Record<'allow' | 'deny', Attributes>>);
+      for (const layer of ['roles', 'grants', 'policies'] as const) {
+        const decision = (result: 'allow' | 'deny') => Object.freeze({ [ATTRIBUTE.transport]: transport, [ATTRIBUTE.layer]: layer, [ATTRIBUTE.decision]: result });
+        byLayer[layer] = { allow: decision('allow'), deny: decision('deny') };
+      }
+    }
+  }
+
+  /** Loads the API when telemetry is on and it is installed; `off` otherwise. */
+  static async start(options: ResolvedMicrokubesOptions): Promise<SecurityTelemetry> {
+    if (!options.telemetry) return SecurityTelemetry.off;
+    const api = await loadOpenTelemetryApi();
+    if (!api) return SecurityTelemetry.off;
+    return new SecurityTelemetry(api, api.metrics.getMeter(METER_NAME), options.telemetry.userIdOnSpans);
+  }
+
+  /** Whether metrics are recorded (the API is there and an SDK was registered). */
+  get recording(): boolean {
+    return this.instruments !== undefined;
+  }
+
+  /** The start of a decision, for `authenticated`; 0 when no duration is recorded. */
+  startTime(): number {
+    return this.instruments ? performance.now() : 0;
+  }
+
+  /** One authentication of a call or a connection, and its outcome. */
+  authenticated(transport: TelemetryTransport, result: Auth | TokenRefusal, startedAt: number): void {
+    if (!this.api) return;
+    const success = result instanceof Auth;
+    const attributes = this.authentication[transport][result.strategy ?? 'none'][success ? 'success' : result.reason]!;
+    if (this.instruments) {
+      this.instruments.authenticationAttempts.add(1, attributes);
+      this.instruments.authenticationDuration.record((performance.now() - startedAt) / 1000, attributes);
+    }
+    const span = this.api.trace.getActiveSpan();
+    if (!span?.isRecording()) return;
+    span.setAttributes(attributes);
+    if (success && this.userIdOnSpans) span.setAttribute(ATTRIBUTE.userId, result.userId);
+  }
+
+  /** One access decision: `@Roles` (roles), `@UseRoles` (grants) or the ACL policies. */
+  authorized(transport: TelemetryTransport, layer: AuthorizationLayer, allowed: boolean): void {
+    if (!this.api) return;
+    const attributes = this.authorization[transport][layer][allowed ? 'allow' : 'deny'];
+    this.instruments?.authorizationDecisions.add(1, attributes);
+    const span = this.api.trace.getActiveSpan();
+    if (span?.isRecording()) span.setAttributes(attributes);
+  }
+
+  /** The verified-token cache's events, and its size observed; undefined when not recording. */
+  tokenCacheEvents(cache: () => VerifiedTokenCache | undefined): TokenCacheEvents | undefined {
+    const instruments = this.instruments;
+    if (!instruments) return undefined;
+    const size = this.meter!.createObservableGauge(METRIC.tokenCacheSize, { description: 'Tokens in the verified-token cache', unit: '{token}' });
+    this.observe([size], (result) => {
+      const current = cache();
+      if (current) result.observe(size, current.size);
+    });
+    const hit = Object.freeze({ [ATTRIBUTE.cacheResult]: 'hit' });
+    const miss = Object.freeze({ [ATTRIBUTE.cacheResult]: 'miss' });
+    const evictions = new Map<CacheEvictionReason, Attributes>(
+      (['capacity', 'expired', 'revoked', 'keys_changed'] as const).map((reason) => [reason, Object.freeze({ [ATTRIBUTE.evictionReason]: reason })]),
+    );
+    return {
+      lookup: (found) => instruments.tokenCacheLookups.add(1, found ? hit : miss),
+      evicted: (reason, count) => {
+        if (count > 0) instruments.tokenCacheEvictions.add(count, evictions.get(reason));
+      },
+    };
+  }
+
+  /** The store's reloads, counted, and its keys observed by kind. */
+  watchKeyStore(store: KeyStore): void {
+    const instruments = this.instruments;
+    if (!instruments) return;
+    const outcomes = { ok: Object.freeze({ [ATTRIBUTE.outcome]: 'ok' }), failed: Object.freeze({ [ATTRIBUTE.outcome]: 'failed' }) };
+    store.onReload((reloaded) => instruments.keyStoreReloads.add(1, reloaded ? outcomes.ok : outcomes.failed));
+    const keys = this.meter!.createObservableGauge(METRIC.keyStoreKeys, { description: 'Keys the key store holds', unit: '{key}' });
+    const kinds = {
+      public: Object.freeze({ [ATTRIBUTE.keyKind]: 'public' }),
+      private: Object.freeze({ [ATTRIBUTE.keyKind]: 'private' }),
+      certificate: Object.freeze({ [ATTRIBUTE.keyKind]: 'certificate' }),
+    };
+    this.observe([keys], (result) => {
+      const status = store.status();
+      result.observe(keys, status.public, kinds.public);
+      result.observe(keys, status.private, kinds.private);
+      result.observe(keys, status.certificates, kinds.certificate);
+    });
+  }
+
+  /** One fetch of the authorization server's JWKS. */
+  jwksFetched(outcome: Outcome): void {
+    this.instruments?.jwksFetches.add(1, { [ATTRIBUTE.outcome]: outcome });
+  }
+
+  /** Times one registration (with Kong, or of the SAML SP with its IdP), retries included. */
+  registration(target: RegistrationTarget): RegistrationTimer {
+    const instruments = this.instruments;
+    if (!instruments) return { retried() {}, finished() {} };
+    const startedAt = performance.now();
+    return {
+      retried: () => instruments.registrationRetries.add(1, { [ATTRIBUTE.target]: target }),
+      finished: (outcome) => {
+        const attributes = { [ATTRIBUTE.target]: target, [ATTRIBUTE.outcome]: outcome };
+        instruments.registrationAttempts.add(1, attributes);
+        instruments.registrationDuration.record((performance.now() - startedAt) / 1000, attributes);
+      },
+    };
+  }
+
+  /** One posted SAML Response: a session opened, or the reason it was refused. */
+  samlLogin(failure?: RefusalReason): void {
+    if (!this.instruments) return;
+    this.instruments.samlLogins.add(1, failure ? { [ATTRIBUTE.result]: 'failure', [ATTRIBUTE.reason]: failure } : { [ATTRIBUTE.result]: 'success' });
+  }
+
+  /** An app closed stops being observed: a process may run several (tests do). */
+  onApplicationShutdown(): void {
+    for (const { callback, observables } of this.observables.splice(0)) this.meter?.removeBatchObservableCallback(callback, observables);
+  }
+
+  private observe(observables: Observable[], callback: BatchObservableCallback): void {
+    const guarded: BatchObservableCallback = (result) => {
+      try {
+        callback(result);
+      } catch (error) {
+        this.logger.warn(`An observation failed: ${(error as Error).message}`);
+      }
+    };
+    this.meter!.addBatchObservableCallback(guarded, observables);
+    this.observables.push({ callback: guarded, observables });
+  }
+}
+
+function createInstruments(meter: Meter): Instruments {
+  return {
+    authenticationAttempts: meter.createCounter(METRIC.authenticationAttempts, { description: 'Authentications of calls and connections, by transport, strategy, result and reason', unit: '{attempt}' }),
+    authenticationDuration: meter.createHistogram(METRIC.authenticationDuration, {
+      description: 'How long authentications took, cache look-up and revocation check included',
+      unit: 's',
+      advice: { explicitBucketBoundaries: AUTHENTICATION_BUCKETS },
+    }),
+    authorizationDecisions: meter.createCounter(METRIC.authorizationDecisions, { description: 'Access decisions, by layer (roles, grants, policies) and result', unit: '{decision}' }),
+    tokenCacheLookups: meter.createCounter(METRIC.tokenCacheLookups, { description: 'Look-ups in the verified-token cache, hit or miss', unit: '{lookup}' }),
+    tokenCacheEvictions: meter.createCounter(METRIC.tokenCacheEvictions, { description: 'Tokens dropped from the verified-token cache, by reason', unit: '{token}' }),
+    keyStoreReloads: meter.createCounter(METRIC.keyStoreReloads, { description: 'Reloads of the key files, ok or failed', unit: '{reload}' }),
+    jwksFetches: meter.createCounter(METRIC.jwksFetches, { description: "Fetches of the authorization server's JWKS, ok or failed", unit: '{fetch}' }),
+    registrationAttempts: meter.createCounter(METRIC.registrationAttempts, { description: 'Registrations with Kong or the SAML IdP, by outcome', unit: '{registration}' }),
+    registrationRetries: meter.createCounter(METRIC.registrationRetries, { description: 'Retries within registrations', unit: '{retry}' }),
+    registrationDuration: meter.createHistogram(METRIC.registrationDuration, {
+      description: 'How long registrations took, retries included',
+      unit: 's',
+      advice: { explicitBucketBoundaries: REGISTRATION_BUCKETS },
+    }),
+    samlLogins: meter.createCounter(METRIC.samlLogins, { description: 'SAML Responses posted to the ACS, by result and reason', unit: '{login}' }),
+  };
+}
