@@ -14,7 +14,10 @@ import { ATTRIBUTE, METRIC, STRATEGIES, TRANSPORTS } from '../../lib/telemetry/t
 import {
   authServerToken, badTokens, jwtIssuerToken, KongAdminEmulator, platformKeysDir, rawToken, rsaKeyPair, signClaims, type PlatformKeysDir,
 } from '../../lib/testing/index.js';
+import { MicrokubesWsAdapter } from '../../lib/ws/index.js';
+import { ChatGateway } from '../support/gateways.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { connectSocket, type TestSocket } from '../support/socket-clients.js';
 import { REDIS_CLIENTS, type TestRedisClient } from '../support/revocation-replicas.js';
 import { grown, installSdk, named, type InstalledSdk, type Series } from '../support/telemetry-sdk.js';
 import { bearer, freePort, getJson, rawRequest, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
@@ -362,6 +365,41 @@ describe('telemetry with the OpenTelemetry SDK', () => {
       expect(registration(series).attempts).toEqual([{ [ATTRIBUTE.target]: 'kong', [ATTRIBUTE.outcome]: 'failed', count: 1 }]);
     } finally {
       await kong.stop();
+    }
+  });
+
+  it('labels WebSocket handshakes and messages websocket, and counts a connection once', async () => {
+    const running = await startApp('express', { imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, watchKeys: false })], providers: [ChatGateway] }, 0, {
+      setup: (app) => app.useWebSocketAdapter(new MicrokubesWsAdapter(app)),
+    });
+    const sockets: TestSocket[] = [];
+    try {
+      const series = await growth(async () => {
+        const good = connectSocket('ws', running.url, { headers: { authorization: `Bearer ${jwtIssuerToken(keys.default.privateKey, user)}` } });
+        sockets.push(good);
+        expect(await good.opened).toEqual({ open: true });
+        for (let i = 0; i < 3; i++) {
+          good.send('whoami', i);
+          await good.next('whoami');
+        }
+        good.send('admin');
+        await good.next('exception');
+        const expired = connectSocket('ws', running.url, { headers: { authorization: `Bearer ${badTokens.expired(keys.default.privateKey, user)}` } });
+        sockets.push(expired);
+        expect(await expired.opened).toMatchObject({ open: false, status: 401 });
+      });
+      const websocket = (attributes: Record<string, string>) => ({ [ATTRIBUTE.transport]: 'websocket', ...attributes });
+      expect(named(series, METRIC.authenticationAttempts).map(({ attributes, value }) => ({ attributes, value }))).toEqual(expect.arrayContaining([
+        { attributes: websocket({ [ATTRIBUTE.strategy]: 'jwt', [ATTRIBUTE.result]: 'success' }), value: 1 },
+        { attributes: websocket({ [ATTRIBUTE.strategy]: 'jwt', [ATTRIBUTE.result]: 'failure', [ATTRIBUTE.reason]: 'expired' }), value: 1 },
+      ]));
+      expect(named(series, METRIC.authenticationAttempts)).toHaveLength(2);
+      expect(named(series, METRIC.authorizationDecisions).map(({ attributes, value }) => ({ attributes, value }))).toEqual([
+        { attributes: websocket({ [ATTRIBUTE.layer]: 'roles', [ATTRIBUTE.decision]: 'deny' }), value: 1 },
+      ]);
+    } finally {
+      for (const socket of sockets) socket.close();
+      await running.close();
     }
   });
 
