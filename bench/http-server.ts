@@ -16,6 +16,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { createClient } from 'redis';
 import { Auth, CurrentAuth, MICROKUBES_AUTH, MicrokubesAuthGuard, MicrokubesModule, Public, type RedisClient } from '../lib/index.js';
 import { thousandPolicies } from './acl-policies.js';
+import { registerTelemetrySdk } from './telemetry-sdk.js';
 import type { Adapter, Scenario } from './scenarios.js';
 
 /** One app of the benchmark, in a process of its own: `node http-server.js <adapter> <app> <port> <keysDir>`. */
@@ -215,6 +216,8 @@ const apps: Record<Scenario['app'], () => DynamicModule> = {
   microkubes: () => microkubes({}),
   'microkubes-no-cache': () => microkubes({ security: { tokenCache: false } }),
   'microkubes-no-firewall': () => microkubes({ security: { firewall: false } }),
+  'microkubes-telemetry': () => microkubes({}),
+  'microkubes-telemetry-false': () => microkubes({ telemetry: false }),
   'microkubes-revocation': () => microkubes({ security: { revocation: { redis: revocationRedis!, prefix: process.env.BENCH_REVOCATION_PREFIX } } }),
   acl: () => microkubes({ acl: { policies: thousandPolicies() } }),
   baseline: () => ({ module: class BaselineModule {}, imports: [PassportModule], controllers: [BaselineController], providers: [DocsJwtStrategy] }),
@@ -243,6 +246,9 @@ const apps: Record<Scenario['app'], () => DynamicModule> = {
     controllers: [PingHealthController],
   }),
 };
+
+// As an app's main.ts does: the OpenTelemetry SDK registered before the app is created.
+if (appKind === 'microkubes-telemetry') await registerTelemetrySdk();
 
 const app = adapter === 'fastify'
   ? await NestFactory.create(apps[appKind](), new FastifyAdapter(), { logger: false })

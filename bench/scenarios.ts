@@ -2,7 +2,7 @@
 export interface Scenario {
   name: string;
   /** What the server app looks like (see http-server.ts). */
-  app: 'unsecured' | 'plain-guard' | 'jsonwebtoken-guard' | 'microkubes' | 'microkubes-no-cache' | 'microkubes-no-firewall' | 'microkubes-revocation' | 'baseline' | 'acl' | 'saml' | 'express-session' | 'health' | 'health-no-cache' | 'terminus-ping';
+  app: 'unsecured' | 'plain-guard' | 'jsonwebtoken-guard' | 'microkubes' | 'microkubes-no-cache' | 'microkubes-no-firewall' | 'microkubes-revocation' | 'microkubes-telemetry' | 'microkubes-telemetry-false' | 'baseline' | 'acl' | 'saml' | 'express-session' | 'health' | 'health-no-cache' | 'terminus-ping';
   path: string;
   /**
    * `none`; one token repeated; every token new (the run's distinct tokens, none sent twice to one
@@ -25,6 +25,10 @@ export const SCENARIOS: Scenario[] = [
   { name: 'guard, every token new (cache on)', app: 'microkubes', path: '/hello', tokens: 'distinct' },
   { name: 'guard, one token repeated, revocation on', app: 'microkubes-revocation', path: '/hello', tokens: 'one' },
   { name: 'guard, every token new, revocation on', app: 'microkubes-revocation', path: '/hello', tokens: 'distinct' },
+  { name: 'guard, one token repeated, telemetry SDK on', app: 'microkubes-telemetry', path: '/hello', tokens: 'one' },
+  { name: 'guard, every token new, telemetry SDK on', app: 'microkubes-telemetry', path: '/hello', tokens: 'distinct' },
+  { name: 'guard, garbage tokens refused, telemetry SDK on', app: 'microkubes-telemetry', path: '/hello', tokens: 'garbage', refused: true },
+  { name: 'guard, one token repeated, telemetry: false', app: 'microkubes-telemetry-false', path: '/hello', tokens: 'one' },
   { name: 'guard, every token new (cache off)', app: 'microkubes-no-cache', path: '/hello', tokens: 'distinct' },
   { name: 'guard, 1,000 callers coming back (cache on)', app: 'microkubes', path: '/hello', tokens: 'callers' },
   { name: 'guard, 1,000 callers coming back (cache off)', app: 'microkubes-no-cache', path: '/hello', tokens: 'callers' },

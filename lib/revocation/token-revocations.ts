@@ -117,9 +117,9 @@ export class TokenRevocations implements OnApplicationShutdown {
    */
   refusal(auth: Auth): TokenRefusal | undefined {
     if (this.downSince !== undefined && Date.now() - this.downSince >= this.options!.trustMirrorFor * 1000) {
-      return new TokenRefusal('token revocations unavailable', 'unavailable');
+      return new TokenRefusal('token revocations unavailable', 'unavailable').by(auth.strategy);
     }
-    return this.mirror.revokes(auth) ? new TokenRefusal('token revoked', 'revoked') : undefined;
+    return this.mirror.revokes(auth) ? new TokenRefusal('token revoked', 'revoked').by(auth.strategy) : undefined;
   }
 
   /** Whether the mirror is current (Redis reachable, loaded), and what it holds. */

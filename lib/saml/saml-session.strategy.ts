@@ -35,6 +35,6 @@ export class SamlSessionStrategy extends Strategy {
     if (value === undefined) return new TokenRefusal('missing SAML session cookie', 'missing');
     const session = this.codec.open(value);
     if (typeof session !== 'string') return authFromSession(session);
-    return new TokenRefusal(session, session === 'session expired' ? 'expired' : session.startsWith('malformed') ? 'malformed' : 'bad_signature');
+    return new TokenRefusal(session, session === 'session expired' ? 'expired' : session.startsWith('malformed') ? 'malformed' : 'bad_signature').by('saml');
   }
 }

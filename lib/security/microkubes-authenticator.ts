@@ -89,8 +89,7 @@ export class MicrokubesAuthenticator {
     for (const link of this.links) {
       if (!link.verification) {
         const result = link.check(request);
-        if (result instanceof Auth) return this.revocationOf(result) ?? result;
-        if (result.kind !== 'missing') result.strategy = 'saml';
+        if (result instanceof Auth) return this.revocations?.refusal(result) ?? result;
         refusals.push(result);
         continue;
       }
@@ -101,25 +100,16 @@ export class MicrokubesAuthenticator {
       }
       const result = await link.verification.verify(token);
       if (result instanceof Auth) {
-        const revoked = this.revocationOf(result);
+        const revoked = this.revocations?.refusal(result);
         if (revoked) return revoked;
         // Kept beside the Auth for relaying (ServiceCalls); a cached Auth has its token already.
         rememberPresentedToken(result, token);
         this.tokenCache?.offer(token, result, link.verification.clockTolerance);
         return result;
       }
-      // Which strategy refused, for telemetry; a missing token is no strategy's decision.
-      result.strategy = link.verification.strategy;
       refusals.push(result);
     }
     return mostTelling(refusals);
-  }
-
-  /** Why a verified caller is refused after all (revoked), as the refusal of its strategy. */
-  private revocationOf(auth: Auth): TokenRefusal | undefined {
-    const refusal = this.revocations?.refusal(auth);
-    if (refusal) refusal.strategy = auth.strategy;
-    return refusal;
   }
 
   /**
@@ -144,7 +134,7 @@ export class MicrokubesAuthenticator {
 
   /** A cached Auth, unless it has been revoked since (then it leaves the cache). */
   private checked(token: string, auth: Auth): Auth | TokenRefusal {
-    const refusal = this.revocationOf(auth);
+    const refusal = this.revocations?.refusal(auth);
     if (!refusal) return auth;
     if (refusal.message === 'token revoked') this.tokenCache!.delete(token);
     return refusal;

@@ -45,7 +45,7 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
 export class TokenRefusal extends Error {
   readonly kind: RefusalKind;
   readonly reason: RefusalReason;
-  /** The strategy whose refusal this is, when one of the chain's refused (set by the chain). */
+  /** The strategy whose refusal this is, when one of the chain's judged the credential (telemetry's label). */
   strategy?: AuthStrategyName;
 
   constructor(
@@ -62,6 +62,12 @@ export class TokenRefusal extends Error {
     this.name = 'TokenRefusal';
     this.kind = kindOf(why);
     this.reason = why === 'declined' ? 'issuer' : why === 'invalid' ? 'other' : why === 'insufficient_scope' ? 'scope' : why;
+  }
+
+  /** This refusal, as the judgement of `strategy`. */
+  by(strategy: AuthStrategyName): this {
+    this.strategy = strategy;
+    return this;
   }
 }
 

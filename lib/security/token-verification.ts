@@ -60,6 +60,11 @@ export class TokenVerification {
    * leaves to another). Rejects only on what is not the token's fault.
    */
   async verify(token: string): Promise<Auth | TokenRefusal> {
+    const result = await this.judge(token);
+    return result instanceof Auth ? result : result.by(this.strategy);
+  }
+
+  private async judge(token: string): Promise<Auth | TokenRefusal> {
     let inspected: InspectedToken;
     try {
       inspected = this.inspect(token);

@@ -49,7 +49,7 @@ describe('TokenVerification with several candidate keys', () => {
     const full = vi.spyOn(jwt, 'verify');
     const bare = vi.spyOn(jws, 'verify');
     const refusal = await verification.verify(badTokens.foreign(user));
-    expect(refusal).toEqual(new TokenRefusal('invalid signature'));
+    expect(refusal).toEqual(new TokenRefusal('invalid signature', 'bad_signature').by('jwt'));
     expect(full).toHaveBeenCalledTimes(1);
     expect(bare).toHaveBeenCalledTimes(5);
   });
@@ -64,19 +64,19 @@ describe('TokenVerification with several candidate keys', () => {
   });
 
   it.each([
-    ['expired', (key: KeyObject) => badTokens.expired(key, user), 'token expired'],
-    ['not yet valid', (key: KeyObject) => badTokens.notYetValid(key, user), 'token not yet valid (nbf)'],
-    ['of another issuer', (key: KeyObject) => jwtIssuerToken(key, user, 'api:read', { iss: 'someone else' }), 'token issuer not accepted'],
-  ])('a token %s, signed by a key that is not tried first: refused for its claims, as with the first key', async (_case, make, message) => {
+    ['expired', (key: KeyObject) => badTokens.expired(key, user), 'token expired', 'expired'],
+    ['not yet valid', (key: KeyObject) => badTokens.notYetValid(key, user), 'token not yet valid (nbf)', 'not_yet_valid'],
+    ['of another issuer', (key: KeyObject) => jwtIssuerToken(key, user, 'api:read', { iss: 'someone else' }), 'token issuer not accepted', 'issuer'],
+  ] as const)('a token %s, signed by a key that is not tried first: refused for its claims, as with the first key', async (_case, make, message, reason) => {
     await verification.verify(jwtIssuerToken(pairs[0]!.privateKey, user)); // pairs[0] the last signer now
     for (const pair of [pairs[0]!, pairs[3]!]) {
-      expect(await verification.verify(make(pair.privateKey))).toEqual(new TokenRefusal(message));
+      expect(await verification.verify(make(pair.privateKey))).toEqual(new TokenRefusal(message, reason).by('jwt'));
     }
   });
 
   it('a tampered token of a key that is not tried first: invalid signature', async () => {
     await verification.verify(jwtIssuerToken(pairs[0]!.privateKey, user));
-    expect(await verification.verify(badTokens.tampered(pairs[3]!.privateKey, user))).toEqual(new TokenRefusal('invalid signature'));
+    expect(await verification.verify(badTokens.tampered(pairs[3]!.privateKey, user))).toEqual(new TokenRefusal('invalid signature', 'bad_signature').by('jwt'));
   });
 });
 
@@ -95,7 +95,7 @@ describe('TokenVerification and RSA-PSS keys', () => {
     const bound = pss('sha256');
     const verification = verificationOf(new KeyStoreKeySource(storeOf([rsaKeyPair().publicKey, bound.publicKey])));
     expect(await verification.verify(sign(bound.privateKey, 'PS256'))).toBeInstanceOf(Auth);
-    expect(await verification.verify(jwtIssuerToken(rsaKeyPair().privateKey, user))).toEqual(new TokenRefusal('invalid signature'));
+    expect(await verification.verify(jwtIssuerToken(rsaKeyPair().privateKey, user))).toEqual(new TokenRefusal('invalid signature', 'bad_signature').by('jwt'));
   });
 });
 
