@@ -1,11 +1,12 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Attributes, BatchObservableCallback, Counter, Histogram, Meter, Observable } from '@opentelemetry/api';
+import type { Attributes, BatchObservableCallback, Counter, Histogram, Meter, Observable, ObservableCounter } from '@opentelemetry/api';
 import { Auth } from '../auth/auth.js';
 import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
 import type { KeyStore } from '../keys/key-store.js';
 import { REFUSAL_REASONS, type RefusalReason, type TokenRefusal } from '../security/token-refusal.js';
 import type { TokenCacheEvents, VerifiedTokenCache } from '../security/verified-token.cache.js';
 import { loadOpenTelemetryApi, type OpenTelemetryApi } from './opentelemetry-api.js';
+import { Tally, type TallyEntry } from './tally.js';
 import {
   ATTRIBUTE, METRIC, STRATEGIES, TRANSPORTS,
   type AuthorizationLayer, type CacheEvictionReason, type Outcome, type RegistrationTarget, type StrategyLabel, type TelemetryTransport,
@@ -18,18 +19,48 @@ const AUTHENTICATION_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0
 /** Seconds, from one quick round trip to a minute of retries. */
 const REGISTRATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/*
+ * What every call records, counted per process (as the SDK's own storage is): an app closed and
+ * another started in the same process go on from the same totals, as a cumulative counter must.
+ */
+const AUTHENTICATIONS = new Tally();
+const AUTHORIZATIONS = new Tally();
+const CACHE_LOOKUPS = new Tally();
+const CACHE_EVICTIONS = new Tally();
+
+/** By transport, strategy and result (`success` or a refusal reason): looked up without a string built. */
+const AUTHENTICATION = {} as Record<TelemetryTransport, Record<StrategyLabel, Record<'success' | RefusalReason, TallyEntry>>>;
+/** By transport, layer and `allow` / `deny`. */
+const AUTHORIZATION = {} as Record<TelemetryTransport, Record<AuthorizationLayer, Record<'allow' | 'deny', TallyEntry>>>;
+for (const transport of TRANSPORTS) {
+  AUTHENTICATION[transport] = {} as (typeof AUTHENTICATION)[TelemetryTransport];
+  for (const strategy of STRATEGIES) {
+    const base = { [ATTRIBUTE.transport]: transport, [ATTRIBUTE.strategy]: strategy };
+    const byResult = { success: AUTHENTICATIONS.entry({ ...base, [ATTRIBUTE.result]: 'success' }) } as Record<'success' | RefusalReason, TallyEntry>;
+    for (const reason of REFUSAL_REASONS) byResult[reason] = AUTHENTICATIONS.entry({ ...base, [ATTRIBUTE.result]: 'failure', [ATTRIBUTE.reason]: reason });
+    AUTHENTICATION[transport][strategy] = byResult;
+  }
+  AUTHORIZATION[transport] = {} as (typeof AUTHORIZATION)[TelemetryTransport];
+  for (const layer of ['roles', 'grants', 'policies'] as const) {
+    const decision = (result: 'allow' | 'deny') => AUTHORIZATIONS.entry({ [ATTRIBUTE.transport]: transport, [ATTRIBUTE.layer]: layer, [ATTRIBUTE.decision]: result });
+    AUTHORIZATION[transport][layer] = { allow: decision('allow'), deny: decision('deny') };
+  }
+}
+const CACHE_HIT = CACHE_LOOKUPS.entry({ [ATTRIBUTE.cacheResult]: 'hit' });
+const CACHE_MISS = CACHE_LOOKUPS.entry({ [ATTRIBUTE.cacheResult]: 'miss' });
+const EVICTION = Object.fromEntries(
+  (['capacity', 'expired', 'revoked', 'keys_changed'] as const).map((reason) => [reason, CACHE_EVICTIONS.entry({ [ATTRIBUTE.evictionReason]: reason })]),
+) as Record<CacheEvictionReason, TallyEntry>;
+
 /** A registration being timed: `retried()` at each retry, `finished()` once. */
 export interface RegistrationTimer {
   retried(): void;
   finished(outcome: Outcome): void;
 }
 
+/** The SDK's instruments: the per-call counters are observable (fed from the tallies), the rest synchronous. */
 interface Instruments {
-  authenticationAttempts: Counter;
   authenticationDuration: Histogram;
-  authorizationDecisions: Counter;
-  tokenCacheLookups: Counter;
-  tokenCacheEvictions: Counter;
   keyStoreReloads: Counter;
   jwksFetches: Counter;
   registrationAttempts: Counter;
@@ -39,11 +70,11 @@ interface Instruments {
 }
 
 /**
- * What the module records of its security decisions, through `@opentelemetry/api` only: counters
- * and histograms on the meter of the SDK the app registered, and attributes on the active span of
- * each call. Every attribute set is built once, here, of fixed values (no user id, token, jti or
- * path): labels cannot grow with traffic, and recording allocates nothing. Without the API, or
- * without an SDK registered before the app was created, each method returns at its first line.
+ * What the module records of its security decisions, through `@opentelemetry/api` only: metrics
+ * on the meter of the SDK the app registered, and attributes on the active span of each call.
+ * Every attribute set of a call is built once, at load, of fixed values (no user id, token, jti
+ * or path): labels cannot grow with traffic. Without the API, or without an SDK registered before
+ * the app was created, each method returns at its first line.
  */
 export class SecurityTelemetry implements OnApplicationShutdown {
   /** Records nothing. */
@@ -51,10 +82,6 @@ export class SecurityTelemetry implements OnApplicationShutdown {
 
   private readonly logger = new Logger('MicrokubesTelemetry');
   private readonly instruments?: Instruments;
-  /** By transport, strategy and result (`success` or a refusal reason): looked up without a string built. */
-  private readonly authentication = {} as Record<TelemetryTransport, Record<StrategyLabel, Record<string, Attributes>>>;
-  /** By transport, layer and `allow` / `deny`. */
-  private readonly authorization = {} as Record<TelemetryTransport, Record<AuthorizationLayer, Record<'allow' | 'deny', Attributes>>>;
   private readonly observables: Array<{ callback: BatchObservableCallback; observables: Observable[] }> = [];
 
   private constructor(
@@ -62,24 +89,20 @@ export class SecurityTelemetry implements OnApplicationShutdown {
     private readonly meter: Meter | undefined,
     private readonly userIdOnSpans: boolean,
   ) {
-    if (!api) return;
-    // With no SDK, the API hands out one shared no-op counter: then no metric is recorded at all.
-    if (meter && meter.createCounter(METRIC.authenticationAttempts) !== api.createNoopMeter().createCounter(METRIC.authenticationAttempts)) {
-      this.instruments = createInstruments(meter);
-    }
-    for (const transport of TRANSPORTS) {
-      const byStrategy = (this.authentication[transport] = {} as Record<StrategyLabel, Record<string, Attributes>>);
-      for (const strategy of STRATEGIES) {
-        const base = { [ATTRIBUTE.transport]: transport, [ATTRIBUTE.strategy]: strategy };
-        const byResult: Record<string, Attributes> = (byStrategy[strategy] = { success: Object.freeze({ ...base, [ATTRIBUTE.result]: 'success' }) });
-        for (const reason of REFUSAL_REASONS) byResult[reason] = Object.freeze({ ...base, [ATTRIBUTE.result]: 'failure', [ATTRIBUTE.reason]: reason });
-      }
-      const byLayer = (this.authorization[transport] = {} as Record<AuthorizationLayer, Record<'allow' | 'deny', Attributes>>);
-      for (const layer of ['roles', 'grants', 'policies'] as const) {
-        const decision = (result: 'allow' | 'deny') => Object.freeze({ [ATTRIBUTE.transport]: transport, [ATTRIBUTE.layer]: layer, [ATTRIBUTE.decision]: result });
-        byLayer[layer] = { allow: decision('allow'), deny: decision('deny') };
-      }
-    }
+    // With no SDK, the API hands out its one no-op meter: then no metric is recorded at all.
+    if (!api || !meter || meter === api.createNoopMeter()) return;
+    this.instruments = createInstruments(meter);
+    const tallied = (name: string, tally: Tally, description: string, unit: string): [ObservableCounter, Tally] =>
+      [meter.createObservableCounter(name, { description, unit }), tally];
+    const counters = [
+      tallied(METRIC.authenticationAttempts, AUTHENTICATIONS, 'Authentications of calls and connections, by transport, strategy, result and reason', '{attempt}'),
+      tallied(METRIC.authorizationDecisions, AUTHORIZATIONS, 'Access decisions, by layer (roles, grants, policies) and result', '{decision}'),
+      tallied(METRIC.tokenCacheLookups, CACHE_LOOKUPS, 'Look-ups in the verified-token cache, hit or miss', '{lookup}'),
+      tallied(METRIC.tokenCacheEvictions, CACHE_EVICTIONS, 'Tokens dropped from the verified-token cache, by reason', '{token}'),
+    ];
+    this.observe(counters.map(([counter]) => counter), (result) => {
+      for (const [counter, tally] of counters) tally.forEach((total, attributes) => result.observe(counter, total, attributes));
+    });
   }
 
   /** Loads the API when telemetry is on and it is installed; `off` otherwise. */
@@ -104,45 +127,37 @@ export class SecurityTelemetry implements OnApplicationShutdown {
   authenticated(transport: TelemetryTransport, result: Auth | TokenRefusal, startedAt: number): void {
     if (!this.api) return;
     const success = result instanceof Auth;
-    const attributes = this.authentication[transport][result.strategy ?? 'none'][success ? 'success' : result.reason]!;
+    const entry = AUTHENTICATION[transport][result.strategy ?? 'none'][success ? 'success' : result.reason];
     if (this.instruments) {
-      this.instruments.authenticationAttempts.add(1, attributes);
-      this.instruments.authenticationDuration.record((performance.now() - startedAt) / 1000, attributes);
+      AUTHENTICATIONS.add(entry);
+      this.instruments.authenticationDuration.record((performance.now() - startedAt) / 1000, entry.attributes);
     }
     const span = this.api.trace.getActiveSpan();
     if (!span?.isRecording()) return;
-    span.setAttributes(attributes);
+    span.setAttributes(entry.attributes);
     if (success && this.userIdOnSpans) span.setAttribute(ATTRIBUTE.userId, result.userId);
   }
 
   /** One access decision: `@Roles` (roles), `@UseRoles` (grants) or the ACL policies. */
   authorized(transport: TelemetryTransport, layer: AuthorizationLayer, allowed: boolean): void {
     if (!this.api) return;
-    const attributes = this.authorization[transport][layer][allowed ? 'allow' : 'deny'];
-    this.instruments?.authorizationDecisions.add(1, attributes);
+    const entry = AUTHORIZATION[transport][layer][allowed ? 'allow' : 'deny'];
+    if (this.instruments) AUTHORIZATIONS.add(entry);
     const span = this.api.trace.getActiveSpan();
-    if (span?.isRecording()) span.setAttributes(attributes);
+    if (span?.isRecording()) span.setAttributes(entry.attributes);
   }
 
   /** The verified-token cache's events, and its size observed; undefined when not recording. */
   tokenCacheEvents(cache: () => VerifiedTokenCache | undefined): TokenCacheEvents | undefined {
-    const instruments = this.instruments;
-    if (!instruments) return undefined;
+    if (!this.instruments) return undefined;
     const size = this.meter!.createObservableGauge(METRIC.tokenCacheSize, { description: 'Tokens in the verified-token cache', unit: '{token}' });
     this.observe([size], (result) => {
       const current = cache();
       if (current) result.observe(size, current.size);
     });
-    const hit = Object.freeze({ [ATTRIBUTE.cacheResult]: 'hit' });
-    const miss = Object.freeze({ [ATTRIBUTE.cacheResult]: 'miss' });
-    const evictions = new Map<CacheEvictionReason, Attributes>(
-      (['capacity', 'expired', 'revoked', 'keys_changed'] as const).map((reason) => [reason, Object.freeze({ [ATTRIBUTE.evictionReason]: reason })]),
-    );
     return {
-      lookup: (found) => instruments.tokenCacheLookups.add(1, found ? hit : miss),
-      evicted: (reason, count) => {
-        if (count > 0) instruments.tokenCacheEvictions.add(count, evictions.get(reason));
-      },
+      lookup: (found) => CACHE_LOOKUPS.add(found ? CACHE_HIT : CACHE_MISS),
+      evicted: (reason, count) => CACHE_EVICTIONS.add(EVICTION[reason], count),
     };
   }
 
@@ -150,19 +165,13 @@ export class SecurityTelemetry implements OnApplicationShutdown {
   watchKeyStore(store: KeyStore): void {
     const instruments = this.instruments;
     if (!instruments) return;
-    const outcomes = { ok: Object.freeze({ [ATTRIBUTE.outcome]: 'ok' }), failed: Object.freeze({ [ATTRIBUTE.outcome]: 'failed' }) };
-    store.onReload((reloaded) => instruments.keyStoreReloads.add(1, reloaded ? outcomes.ok : outcomes.failed));
+    store.onReload((reloaded) => instruments.keyStoreReloads.add(1, { [ATTRIBUTE.outcome]: reloaded ? 'ok' : 'failed' }));
     const keys = this.meter!.createObservableGauge(METRIC.keyStoreKeys, { description: 'Keys the key store holds', unit: '{key}' });
-    const kinds = {
-      public: Object.freeze({ [ATTRIBUTE.keyKind]: 'public' }),
-      private: Object.freeze({ [ATTRIBUTE.keyKind]: 'private' }),
-      certificate: Object.freeze({ [ATTRIBUTE.keyKind]: 'certificate' }),
-    };
     this.observe([keys], (result) => {
       const status = store.status();
-      result.observe(keys, status.public, kinds.public);
-      result.observe(keys, status.private, kinds.private);
-      result.observe(keys, status.certificates, kinds.certificate);
+      result.observe(keys, status.public, { [ATTRIBUTE.keyKind]: 'public' });
+      result.observe(keys, status.private, { [ATTRIBUTE.keyKind]: 'private' });
+      result.observe(keys, status.certificates, { [ATTRIBUTE.keyKind]: 'certificate' });
     });
   }
 
@@ -188,8 +197,7 @@ export class SecurityTelemetry implements OnApplicationShutdown {
 
   /** One posted SAML Response: a session opened, or the reason it was refused. */
   samlLogin(failure?: RefusalReason): void {
-    if (!this.instruments) return;
-    this.instruments.samlLogins.add(1, failure ? { [ATTRIBUTE.result]: 'failure', [ATTRIBUTE.reason]: failure } : { [ATTRIBUTE.result]: 'success' });
+    this.instruments?.samlLogins.add(1, failure ? { [ATTRIBUTE.result]: 'failure', [ATTRIBUTE.reason]: failure } : { [ATTRIBUTE.result]: 'success' });
   }
 
   /** An app closed stops being observed: a process may run several (tests do). */
@@ -212,15 +220,11 @@ export class SecurityTelemetry implements OnApplicationShutdown {
 
 function createInstruments(meter: Meter): Instruments {
   return {
-    authenticationAttempts: meter.createCounter(METRIC.authenticationAttempts, { description: 'Authentications of calls and connections, by transport, strategy, result and reason', unit: '{attempt}' }),
     authenticationDuration: meter.createHistogram(METRIC.authenticationDuration, {
       description: 'How long authentications took, cache look-up and revocation check included',
       unit: 's',
       advice: { explicitBucketBoundaries: AUTHENTICATION_BUCKETS },
     }),
-    authorizationDecisions: meter.createCounter(METRIC.authorizationDecisions, { description: 'Access decisions, by layer (roles, grants, policies) and result', unit: '{decision}' }),
-    tokenCacheLookups: meter.createCounter(METRIC.tokenCacheLookups, { description: 'Look-ups in the verified-token cache, hit or miss', unit: '{lookup}' }),
-    tokenCacheEvictions: meter.createCounter(METRIC.tokenCacheEvictions, { description: 'Tokens dropped from the verified-token cache, by reason', unit: '{token}' }),
     keyStoreReloads: meter.createCounter(METRIC.keyStoreReloads, { description: 'Reloads of the key files, ok or failed', unit: '{reload}' }),
     jwksFetches: meter.createCounter(METRIC.jwksFetches, { description: "Fetches of the authorization server's JWKS, ok or failed", unit: '{fetch}' }),
     registrationAttempts: meter.createCounter(METRIC.registrationAttempts, { description: 'Registrations with Kong or the SAML IdP, by outcome', unit: '{registration}' }),
