@@ -2,6 +2,8 @@ import { Controller, Get, UseGuards, type INestApplication } from '@nestjs/commo
 import { trace } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,8 +14,10 @@ import {
 import { REFUSAL_REASONS } from '../../lib/security/token-refusal.js';
 import { ATTRIBUTE, METRIC, STRATEGIES, TRANSPORTS } from '../../lib/telemetry/telemetry-names.js';
 import {
-  authServerToken, badTokens, jwtIssuerToken, KongAdminEmulator, platformKeysDir, rawToken, rsaKeyPair, signClaims, type PlatformKeysDir,
+  authServerToken, badTokens, jwtIssuerToken, KongAdminEmulator, LoginBrowsers, platformKeysDir, rawToken, rsaKeyPair, signClaims, TestIdentityProvider,
+  type PlatformKeysDir,
 } from '../../lib/testing/index.js';
+import { startSamlApp, type SamlApp } from '../support/saml-app.js';
 import { MicrokubesWsAdapter } from '../../lib/ws/index.js';
 import { ChatGateway } from '../support/gateways.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
@@ -25,6 +29,7 @@ import { bearer, freePort, getJson, rawRequest, startApp, type HttpPlatform, typ
 const user = { userId: 'u1', username: 'ann@example.com', roles: ['user'] };
 const admin = { userId: 'u9', username: 'root@example.com', roles: ['admin'] };
 const now = () => Math.floor(Date.now() / 1000);
+const decodePayload = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
 
 @Controller()
 @UseGuards(MicrokubesAuthGuard, RolesGuard)
@@ -400,6 +405,83 @@ describe('telemetry with the OpenTelemetry SDK', () => {
     } finally {
       for (const socket of sockets) socket.close();
       await running.close();
+    }
+  });
+
+  it('counts SAML logins by result and reason, and the SP registration with its IdP', async () => {
+    let posts = 0;
+    const registrations = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => (++posts <= 2 ? response.writeHead(503).end('starting') : response.writeHead(201).end()));
+    });
+    await new Promise<void>((resolve) => registrations.listen(0, '127.0.0.1', resolve));
+    const registrationUrl = `http://127.0.0.1:${(registrations.address() as AddressInfo).port}/saml/idp/services`;
+    const idpSettings = { entityId: 'http://idp.test/saml/idp/metadata', ssoUrl: 'http://idp.test/saml/idp/sso' };
+    const idp = new TestIdentityProvider({ entityId: idpSettings.entityId, keys: keys.saml });
+    const browsers = new LoginBrowsers();
+    let app: SamlApp | undefined;
+    try {
+      let series = await growth(async () => {
+        app = await startSamlApp(keys.dir, idpSettings, {
+          registrationUrl,
+          registration: { required: true, retry: { attempts: 5, deadline: 5_000, initialDelay: 10, maxDelay: 20, requestTimeout: 1_000 } },
+        });
+      });
+      expect(named(series, METRIC.registrationAttempts).map((s) => ({ ...s.attributes, count: s.value }))).toEqual([
+        { [ATTRIBUTE.target]: 'saml_idp', [ATTRIBUTE.outcome]: 'ok', count: 1 },
+      ]);
+      expect(named(series, METRIC.registrationRetries).map((s) => ({ ...s.attributes, count: s.value }))).toEqual([{ [ATTRIBUTE.target]: 'saml_idp', count: 2 }]);
+
+      const { request } = await browsers.start(`${app!.url}/page`, { headers: { accept: 'text/html' } });
+      const xml = idp.signedResponse({
+        inResponseTo: request.id, destination: app!.acsUrl, recipient: app!.acsUrl, audience: app!.entityId, uid: 'user-7', username: 'jane@example.com', roles: ['user'],
+      });
+      series = await growth(async () => {
+        expect((await browsers.post(app!.acsUrl, xml, request.relayState ?? undefined)).status).toBe(302);
+        // The same Response again: this browser's login is used up.
+        expect((await browsers.post(app!.acsUrl, xml, request.relayState ?? undefined)).status).toBe(401);
+      });
+      expect(named(series, METRIC.samlLogins).map((s) => ({ ...s.attributes, count: s.value }))).toEqual(expect.arrayContaining([
+        { [ATTRIBUTE.result]: 'success', count: 1 },
+        { [ATTRIBUTE.result]: 'failure', [ATTRIBUTE.reason]: 'replay', count: 1 },
+      ]));
+      expect(named(series, METRIC.samlLogins)).toHaveLength(2);
+    } finally {
+      await app?.close();
+      registrations.close();
+    }
+  });
+
+  it('counts JWKS fetches, ok and failed, and refuses with unavailable while there is no key', async () => {
+    const jwk = { ...keys.authServer.publicKey.export({ format: 'jwk' }), kid: 'as-1', alg: 'RS256', use: 'sig' };
+    let up = false;
+    const jwks = createServer((_request, response) => {
+      if (!up) return void response.writeHead(500).end();
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const jwksUri = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
+    const fetches = (series: Series[]) => Object.fromEntries(named(series, METRIC.jwksFetches).map((s) => [s.attributes[ATTRIBUTE.outcome], s.value]));
+    const access = authServerToken(keys.authServer.privateKey, { clientId: 'c1', userId: 'u2', username: 'bob@example.com' });
+    const signed = signClaims(keys.authServer.privateKey, decodePayload(access), { algorithm: 'RS256', keyid: 'as-1' });
+    let running: RunningApp | undefined;
+    try {
+      let series = await growth(async () => {
+        running = await start({ security: { jwt: false, oauth2: { jwksUri } } });
+        expect((await getJson(`${running.url}/hello`, bearer(signed))).body).toEqual({ code: 401, message: 'signing keys are unavailable' });
+      });
+      expect(fetches(series)).toEqual({ failed: 1 });
+      expect(named(series, METRIC.authenticationAttempts).map((s) => s.attributes[ATTRIBUTE.reason])).toEqual(['unavailable']);
+      await running!.close();
+      up = true;
+      series = await growth(async () => {
+        running = await start({ security: { jwt: false, oauth2: { jwksUri } } });
+        expect((await getJson(`${running.url}/hello`, bearer(signed))).status).toBe(200);
+      });
+      expect(fetches(series)).toEqual({ ok: 1 });
+    } finally {
+      await running?.close();
+      jwks.close();
     }
   });
 
