@@ -82,6 +82,8 @@ interface Measurement {
   adapter: Adapter;
   scenario: string;
   requestsPerSecond: number;
+  /** The server process's CPU time (user + system) per answered request: steadier than req/s on a busy machine. */
+  cpuMicrosPerRequest: number;
   p50Ms: number;
   p99Ms: number;
   non2xx: number;
@@ -194,6 +196,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** CPU seconds (user + system) the process has used so far, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function residentMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
@@ -262,7 +270,9 @@ async function main(): Promise<void> {
         const cookie = scenario.tokens === 'session' ? await sessionCookie(scenario, url) : '';
         const feed = scenario.tokens === 'one' ? new TokenFeed([distinct[0]!]) : scenario.tokens in tokens ? new TokenFeed(tokens[scenario.tokens as keyof TokenSets]) : undefined;
         await load(url, scenario, feed, 1, cookie); // warm-up: JIT, connections, caches
+        const cpuBefore = cpuSeconds(server.pid!);
         const result = await load(url, scenario, feed, SECONDS, cookie);
+        const cpuUsed = cpuSeconds(server.pid!) - cpuBefore;
         // A refused request costs less than a served one: such a figure would flatter the scenario.
         const invalid = voidReason(scenario, result);
         if (invalid) {
@@ -273,6 +283,7 @@ async function main(): Promise<void> {
           adapter,
           scenario: scenario.name,
           requestsPerSecond: result.requests.average,
+          cpuMicrosPerRequest: (cpuUsed * 1e6) / Math.max(1, result.requests.total),
           p50Ms: result.latency.p50,
           p99Ms: result.latency.p99,
           non2xx: result.non2xx,
@@ -302,6 +313,7 @@ function averageRounds(measurements: Measurement[]): Measurement[] {
     adapter: group[0]!.adapter,
     scenario: group[0]!.scenario,
     requestsPerSecond: mean(group.map((m) => m.requestsPerSecond)),
+    cpuMicrosPerRequest: mean(group.map((m) => m.cpuMicrosPerRequest)),
     p50Ms: mean(group.map((m) => m.p50Ms)),
     p99Ms: Math.max(...group.map((m) => m.p99Ms)),
     non2xx: group.reduce((sum, m) => sum + m.non2xx, 0),
@@ -320,30 +332,31 @@ function report(measurements: Measurement[]): void {
   });
   console.log(`\nHTTP, ${ROUNDS} rounds of ${SECONDS} s per scenario (mean req/s and p50, worst p99, max RSS), ${CONNECTIONS} connections, on ${process.version}:`);
   console.log('(floods: req/s are refusals per second, each a 401)\n');
-  console.log(`${'adapter'.padEnd(8)} ${'scenario'.padEnd(44)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'x unsec'.padStart(8)} ${'x base'.padStart(7)} ${'RSS MB'.padStart(7)} ${'non-2xx'.padStart(8)}`);
+  console.log(`${'adapter'.padEnd(8)} ${'scenario'.padEnd(44)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'x unsec'.padStart(8)} ${'x base'.padStart(7)} ${'RSS MB'.padStart(7)} ${'non-2xx'.padStart(8)} ${'CPU µs/req'.padStart(10)}`);
   for (const row of rows) {
     console.log(
-      `${row.adapter.padEnd(8)} ${row.scenario.padEnd(44)} ${Math.round(row.requestsPerSecond).toString().padStart(8)} ${row.p50Ms.toFixed(1).padStart(7)} ${row.p99Ms.toFixed(1).padStart(7)} ${row.vsUnsecured.toFixed(2).padStart(8)} ${row.vsBaseline.toFixed(2).padStart(7)} ${row.rssMb.toFixed(0).padStart(7)} ${String(row.non2xx + row.errors).padStart(8)}`,
+      `${row.adapter.padEnd(8)} ${row.scenario.padEnd(44)} ${Math.round(row.requestsPerSecond).toString().padStart(8)} ${row.p50Ms.toFixed(1).padStart(7)} ${row.p99Ms.toFixed(1).padStart(7)} ${row.vsUnsecured.toFixed(2).padStart(8)} ${row.vsBaseline.toFixed(2).padStart(7)} ${row.rssMb.toFixed(0).padStart(7)} ${String(row.non2xx + row.errors).padStart(8)} ${row.cpuMicrosPerRequest.toFixed(0).padStart(10)}`,
     );
   }
   for (const row of rows.filter((row) => row.tokensReused > 0)) {
     console.log(`${row.adapter} "${row.scenario}": ${row.tokensReused.toLocaleString('en-US')} requests went past the ${DISTINCT_TOKENS.toLocaleString('en-US')} tokens (each came again after all the others: more than the cache holds)`);
   }
   console.log('');
-  const figure = (m: Measurement) => `${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms`;
+  const figure = (m: Measurement) => `${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, ${m.cpuMicrosPerRequest.toFixed(0)} µs CPU`;
   const comparisons = SIDE_BY_SIDE.flatMap(([ours, alternative]) =>
     ADAPTERS.flatMap((adapter) => {
       const [a, b] = [find(adapter, ours), find(adapter, alternative)];
-      return a && b ? [{ adapter, ours, alternative, ratio: a.requestsPerSecond / b.requestsPerSecond, a, b }] : [];
+      return a && b ? [{ adapter, ours, alternative, ratio: a.requestsPerSecond / b.requestsPerSecond, cpuRatio: b.cpuMicrosPerRequest / a.cpuMicrosPerRequest, a, b }] : [];
     }),
   );
-  for (const { adapter, ours, alternative, ratio, a, b } of comparisons) {
-    console.log(`${adapter}: ${ratio.toFixed(2)}x  "${ours}" (${figure(a)}) vs "${alternative}" (${figure(b)})`);
+  // Two ratios: of req/s, and of CPU per request (alternative's over ours: above 1, ours costs less).
+  for (const { adapter, ours, alternative, ratio, cpuRatio, a, b } of comparisons) {
+    console.log(`${adapter}: ${ratio.toFixed(2)}x req/s, ${cpuRatio.toFixed(2)}x CPU  "${ours}" (${figure(a)}) vs "${alternative}" (${figure(b)})`);
   }
   // A partial run (BENCH_ONLY) leaves the committed results alone.
   if (ONLY) return;
   mkdirSync(RESULTS, { recursive: true });
-  const sideBySide = comparisons.map(({ adapter, ours, alternative, ratio }) => ({ adapter, ours, alternative, ratio }));
+  const sideBySide = comparisons.map(({ adapter, ours, alternative, ratio, cpuRatio }) => ({ adapter, ours, alternative, ratio, cpuRatio }));
   writeFileSync(join(RESULTS, 'http.json'), `${JSON.stringify({ node: process.version, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, distinctTokens: DISTINCT_TOKENS, results: rows, sideBySide }, null, 2)}\n`);
   const chartRows = RUN.map((scenario) => ({
     scenario: scenario.name,

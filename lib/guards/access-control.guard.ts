@@ -47,13 +47,13 @@ export class AccessControlGuard implements CanActivate {
     if (!Array.isArray(required) || !required.every((entry) => typeof entry === 'object' && entry !== null)) {
       this.logger.error(`The "roles" metadata is not @UseRoles({ resource, action, possession }): ${JSON.stringify(required)}; access denied`);
       const transport = await this.authGuard.transportFor(context);
-      if (transport) this.telemetry.authorized(transport.label, 'grants', false);
+      if (transport) this.telemetry.authorized(transport.label, 'grants', false, transport.callKey(context));
       return transport ? transport.refuse(context, { status: 403, message: 'access denied' }) : false;
     }
     const caller = await authenticatedCaller(context, this.authGuard);
     if (!caller) return false;
     const refuse = (message: string) => {
-      this.telemetry.authorized(caller.transport.label, 'grants', false);
+      this.telemetry.authorized(caller.transport.label, 'grants', false, caller.transport.callKey(context));
       return caller.transport.refuse(context, { status: 403, message });
     };
     if (!this.grants) {
@@ -63,7 +63,7 @@ export class AccessControlGuard implements CanActivate {
     const match = this.reflector.getAllAndOverride<'any' | 'all' | undefined>(GRANTS_MATCH_KEY, [context.getHandler(), context.getClass()]) ?? this.defaultMatch;
     const refusal = this.grants.refusal(required as GrantRequirement[], match, caller.auth);
     if (refusal) await refuse(refusal);
-    this.telemetry.authorized(caller.transport.label, 'grants', true);
+    this.telemetry.authorized(caller.transport.label, 'grants', true, caller.transport.callKey(context));
     return true;
   }
 }

@@ -28,7 +28,7 @@ export class AclGuard implements CanActivate {
     const caller = await authenticatedCaller(context, this.authGuard);
     if (!caller) return false;
     const refusal = this.enforcer.refusal(caller.auth, caller.transport.target(context), caller.transport.callKey(context));
-    this.telemetry.authorized(caller.transport.label, 'policies', !refusal);
+    this.telemetry.authorized(caller.transport.label, 'policies', !refusal, caller.transport.callKey(context));
     if (refusal) await caller.transport.refuse(context, { status: 403, message: refusal });
     return true;
   }

@@ -107,7 +107,7 @@ export class MicrokubesAuthGuard implements CanActivate {
   private async checkPolicies(context: ExecutionContext, transport: TransportAdapter, auth: Auth): Promise<boolean> {
     if (!this.enforcePolicies || this.reflector.getAllAndOverride<boolean | undefined>(SKIP_ACL_KEY, [context.getHandler(), context.getClass()])) return true;
     const refusal = this.aclEnforcer.refusal(auth, transport.target(context), transport.callKey(context));
-    this.telemetry.authorized(transport.label, 'policies', !refusal);
+    this.telemetry.authorized(transport.label, 'policies', !refusal, transport.callKey(context));
     if (refusal) await transport.refuse(context, { status: 403, message: refusal });
     return true;
   }

@@ -24,7 +24,7 @@ export class RolesGuard implements CanActivate {
     const caller = await authenticatedCaller(context, this.authGuard);
     if (!caller) return false;
     const refusal = rolesRefusal(requirement, caller.auth);
-    this.telemetry.authorized(caller.transport.label, 'roles', !refusal);
+    this.telemetry.authorized(caller.transport.label, 'roles', !refusal, caller.transport.callKey(context));
     if (refusal) await caller.transport.refuse(context, { status: 403, message: refusal });
     return true;
   }

@@ -123,7 +123,7 @@ export class KeyStore {
     } catch (error) {
       this.lastReloadError = (error as Error).message;
       this.logger.warn(`Keys not reloaded, keeping the previous ones: ${this.lastReloadError}`);
-      for (const listener of this.reloadListeners) listener(false);
+      this.tellReloaded(false);
       return false;
     }
     this.lastReloadError = undefined;
@@ -133,8 +133,19 @@ export class KeyStore {
       this.logger.log(`Keys reloaded: ${describe(next)}`);
       for (const listener of this.listeners) listener();
     }
-    for (const listener of this.reloadListeners) listener(true);
+    this.tellReloaded(true);
     return true;
+  }
+
+  /** A listener that throws (telemetry) never fails the reload, nor the next listener. */
+  private tellReloaded(reloaded: boolean): void {
+    for (const listener of this.reloadListeners) {
+      try {
+        listener(reloaded);
+      } catch (error) {
+        this.logger.warn(`A reload listener failed: ${(error as Error)?.message ?? error}`);
+      }
+    }
   }
 
   onModuleDestroy(): void {
@@ -145,6 +156,7 @@ export class KeyStore {
     clearTimeout(this.reloadTimer);
     for (const watcher of this.watchers.splice(0)) watcher.close();
     this.listeners.clear();
+    this.reloadListeners.clear();
   }
 
   private watch(): void {

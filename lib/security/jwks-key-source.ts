@@ -72,7 +72,6 @@ export class JwksKeySource implements TokenKeySource {
         ]));
         const unchanged = previous.size === this.keys.size &&
           [...this.keys].every(([kid, entry]) => previous.get(kid)?.key.equals(entry.key) && previous.get(kid)?.alg === entry.alg);
-        this.onFetch(true);
         if (!unchanged) this.onChange();
       } catch (error) {
         this.onFetch(false);
@@ -80,6 +79,8 @@ export class JwksKeySource implements TokenKeySource {
       } finally {
         this.fetching = undefined;
       }
+      // Reported once the cache is flushed: a report that fails cannot keep a dropped key's tokens in.
+      this.onFetch(true);
     })();
     return this.fetching;
   }

@@ -120,13 +120,20 @@ export class MicrokubesAuthenticator {
    */
   private fromCache(request: { headers: IncomingHttpHeaders }): Auth | TokenRefusal | undefined {
     if (!this.tokenCache) return undefined;
+    let lookedUp: string | undefined;
+    let auth: Auth | undefined;
     for (const [i, verification] of this.verifications.entries()) {
       const token = verification.extract(request);
       if (!token) continue;
-      const auth = this.tokenCache.get(token);
+      // Strategies that read the same header look the token up once (one look-up counted).
+      if (token !== lookedUp) {
+        lookedUp = token;
+        auth = this.tokenCache.get(token);
+      }
       if (!auth) return undefined;
       if (auth.strategy === verification.strategy) return this.checked(token, auth);
-      const laterStrategy = this.verifications.slice(i + 1).some((later) => later.strategy === auth.strategy);
+      const cachedStrategy = auth.strategy;
+      const laterStrategy = this.verifications.slice(i + 1).some((later) => later.strategy === cachedStrategy);
       if (!laterStrategy || !verification.declines(auth.claims.iss)) return undefined;
     }
     return undefined;

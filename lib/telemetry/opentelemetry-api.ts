@@ -10,7 +10,9 @@ export async function loadOpenTelemetryApi(): Promise<typeof OpenTelemetryApi | 
   try {
     return await import('@opentelemetry/api');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException)?.code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    // Node says ERR_MODULE_NOT_FOUND; Jest's resolver and some bundlers MODULE_NOT_FOUND.
+    const code = (error as NodeJS.ErrnoException)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return undefined;
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Attributes, BatchObservableCallback, Counter, Histogram, Meter, Observable, ObservableCounter } from '@opentelemetry/api';
+import type { BatchObservableCallback, Counter, Histogram, Meter, Observable, ObservableCounter, Span } from '@opentelemetry/api';
 import { Auth } from '../auth/auth.js';
 import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
 import type { KeyStore } from '../keys/key-store.js';
@@ -52,6 +52,22 @@ const EVICTION = Object.fromEntries(
   (['capacity', 'expired', 'revoked', 'keys_changed'] as const).map((reason) => [reason, CACHE_EVICTIONS.entry({ [ATTRIBUTE.evictionReason]: reason })]),
 ) as Record<CacheEvictionReason, TallyEntry>;
 
+const LAYER_BIT: Record<AuthorizationLayer, number> = { roles: 1, grants: 2, policies: 4 };
+
+/**
+ * The entry of an authentication. A value outside the fixed sets (a refusal of code of one's own,
+ * a custom strategy name) is counted as `none` / `other`, never as itself; an unknown transport
+ * is not counted.
+ */
+function authenticationEntry(transport: TelemetryTransport, result: Auth | TokenRefusal): TallyEntry | undefined {
+  if (!Object.hasOwn(AUTHENTICATION, transport)) return undefined;
+  const byStrategy = AUTHENTICATION[transport];
+  const strategy = result.strategy;
+  const byResult = strategy !== undefined && Object.hasOwn(byStrategy, strategy) ? byStrategy[strategy] : byStrategy.none;
+  if (result instanceof Auth) return byResult.success;
+  return Object.hasOwn(byResult, result.reason) ? byResult[result.reason] : byResult.other;
+}
+
 /** A registration being timed: `retried()` at each retry, `finished()` once. */
 export interface RegistrationTimer {
   retried(): void;
@@ -83,6 +99,11 @@ export class SecurityTelemetry implements OnApplicationShutdown {
   private readonly logger = new Logger('MicrokubesTelemetry');
   private readonly instruments?: Instruments;
   private readonly observables: Array<{ callback: BatchObservableCallback; observables: Observable[] }> = [];
+  /** The layers already counted for a call (bits of LAYER_BIT). */
+  private readonly decided = new WeakMap<object, number>();
+  /** Spans on which a layer denied. */
+  private readonly denied = new WeakSet<Span>();
+  private failureLogged = false;
 
   private constructor(
     private readonly api: typeof OpenTelemetryApi | undefined,
@@ -123,28 +144,46 @@ export class SecurityTelemetry implements OnApplicationShutdown {
     return this.instruments ? performance.now() : 0;
   }
 
-  /** One authentication of a call or a connection, and its outcome. */
+  /**
+   * One authentication of a call or a connection, and its outcome. Never throws: telemetry that
+   * fails is logged once and changes no decision.
+   */
   authenticated(transport: TelemetryTransport, result: Auth | TokenRefusal, startedAt: number): void {
     if (!this.api) return;
-    const success = result instanceof Auth;
-    const entry = AUTHENTICATION[transport][result.strategy ?? 'none'][success ? 'success' : result.reason];
-    if (this.instruments) {
-      AUTHENTICATIONS.add(entry);
-      this.instruments.authenticationDuration.record((performance.now() - startedAt) / 1000, entry.attributes);
+    try {
+      const entry = authenticationEntry(transport, result);
+      if (!entry) return;
+      if (this.instruments) {
+        AUTHENTICATIONS.add(entry);
+        this.instruments.authenticationDuration.record((performance.now() - startedAt) / 1000, entry.attributes);
+      }
+      const span = this.api.trace.getActiveSpan();
+      if (!span?.isRecording()) return;
+      span.setAttributes(entry.attributes);
+      if (result instanceof Auth && this.userIdOnSpans) span.setAttribute(ATTRIBUTE.userId, result.userId);
+    } catch (error) {
+      this.failed(error);
     }
-    const span = this.api.trace.getActiveSpan();
-    if (!span?.isRecording()) return;
-    span.setAttributes(entry.attributes);
-    if (success && this.userIdOnSpans) span.setAttribute(ATTRIBUTE.userId, result.userId);
   }
 
-  /** One access decision: `@Roles` (roles), `@UseRoles` (grants) or the ACL policies. */
-  authorized(transport: TelemetryTransport, layer: AuthorizationLayer, allowed: boolean): void {
+  /**
+   * One access decision: `@Roles` (roles), `@UseRoles` (grants) or the ACL policies; `call` (the
+   * transport's call key) counts a layer once per call when two guards decide the same call. On
+   * the span, a deny is never overwritten by a later layer's allow.
+   */
+  authorized(transport: TelemetryTransport, layer: AuthorizationLayer, allowed: boolean, call?: object): void {
     if (!this.api) return;
-    const entry = AUTHORIZATION[transport][layer][allowed ? 'allow' : 'deny'];
-    if (this.instruments) AUTHORIZATIONS.add(entry);
-    const span = this.api.trace.getActiveSpan();
-    if (span?.isRecording()) span.setAttributes(entry.attributes);
+    try {
+      if (!Object.hasOwn(AUTHORIZATION, transport) || !Object.hasOwn(AUTHORIZATION[transport], layer)) return;
+      const entry = AUTHORIZATION[transport][layer][allowed ? 'allow' : 'deny'];
+      if (this.instruments && this.firstDecision(call, layer)) AUTHORIZATIONS.add(entry);
+      const span = this.api.trace.getActiveSpan();
+      if (!span?.isRecording() || (allowed && this.denied.has(span))) return;
+      if (!allowed) this.denied.add(span);
+      span.setAttributes(entry.attributes);
+    } catch (error) {
+      this.failed(error);
+    }
   }
 
   /** The verified-token cache's events, and its size observed; undefined when not recording. */
@@ -157,7 +196,7 @@ export class SecurityTelemetry implements OnApplicationShutdown {
     });
     return {
       lookup: (found) => CACHE_LOOKUPS.add(found ? CACHE_HIT : CACHE_MISS),
-      evicted: (reason, count) => CACHE_EVICTIONS.add(EVICTION[reason], count),
+      evicted: (reason, count) => this.safely(() => CACHE_EVICTIONS.add(EVICTION[reason], count)),
     };
   }
 
@@ -165,7 +204,7 @@ export class SecurityTelemetry implements OnApplicationShutdown {
   watchKeyStore(store: KeyStore): void {
     const instruments = this.instruments;
     if (!instruments) return;
-    store.onReload((reloaded) => instruments.keyStoreReloads.add(1, { [ATTRIBUTE.outcome]: reloaded ? 'ok' : 'failed' }));
+    store.onReload((reloaded) => this.safely(() => instruments.keyStoreReloads.add(1, { [ATTRIBUTE.outcome]: reloaded ? 'ok' : 'failed' })));
     const keys = this.meter!.createObservableGauge(METRIC.keyStoreKeys, { description: 'Keys the key store holds', unit: '{key}' });
     this.observe([keys], (result) => {
       const status = store.status();
@@ -177,7 +216,7 @@ export class SecurityTelemetry implements OnApplicationShutdown {
 
   /** One fetch of the authorization server's JWKS. */
   jwksFetched(outcome: Outcome): void {
-    this.instruments?.jwksFetches.add(1, { [ATTRIBUTE.outcome]: outcome });
+    this.safely(() => this.instruments?.jwksFetches.add(1, { [ATTRIBUTE.outcome]: outcome }));
   }
 
   /** Times one registration (with Kong, or of the SAML SP with its IdP), retries included. */
@@ -186,23 +225,48 @@ export class SecurityTelemetry implements OnApplicationShutdown {
     if (!instruments) return { retried() {}, finished() {} };
     const startedAt = performance.now();
     return {
-      retried: () => instruments.registrationRetries.add(1, { [ATTRIBUTE.target]: target }),
-      finished: (outcome) => {
-        const attributes = { [ATTRIBUTE.target]: target, [ATTRIBUTE.outcome]: outcome };
-        instruments.registrationAttempts.add(1, attributes);
-        instruments.registrationDuration.record((performance.now() - startedAt) / 1000, attributes);
-      },
+      retried: () => this.safely(() => instruments.registrationRetries.add(1, { [ATTRIBUTE.target]: target })),
+      finished: (outcome) =>
+        this.safely(() => {
+          const attributes = { [ATTRIBUTE.target]: target, [ATTRIBUTE.outcome]: outcome };
+          instruments.registrationAttempts.add(1, attributes);
+          instruments.registrationDuration.record((performance.now() - startedAt) / 1000, attributes);
+        }),
     };
   }
 
   /** One posted SAML Response: a session opened, or the reason it was refused. */
   samlLogin(failure?: RefusalReason): void {
-    this.instruments?.samlLogins.add(1, failure ? { [ATTRIBUTE.result]: 'failure', [ATTRIBUTE.reason]: failure } : { [ATTRIBUTE.result]: 'success' });
+    this.safely(() => this.instruments?.samlLogins.add(1, failure ? { [ATTRIBUTE.result]: 'failure', [ATTRIBUTE.reason]: failure } : { [ATTRIBUTE.result]: 'success' }));
   }
 
   /** An app closed stops being observed: a process may run several (tests do). */
   onApplicationShutdown(): void {
     for (const { callback, observables } of this.observables.splice(0)) this.meter?.removeBatchObservableCallback(callback, observables);
+  }
+
+  /** Whether `layer` is decided for the first time on this call. */
+  private firstDecision(call: object | undefined, layer: AuthorizationLayer): boolean {
+    if (!call) return true;
+    const seen = this.decided.get(call) ?? 0;
+    if (seen & LAYER_BIT[layer]) return false;
+    this.decided.set(call, seen | LAYER_BIT[layer]);
+    return true;
+  }
+
+  private safely(record: () => void): void {
+    try {
+      record();
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  /** Telemetry that throws (an SDK's fault) is said once, and never changes a decision. */
+  private failed(error: unknown): void {
+    if (this.failureLogged) return;
+    this.failureLogged = true;
+    this.logger.warn(`Recording failed, and will not be reported again: ${(error as Error)?.message ?? error}`);
   }
 
   private observe(observables: Observable[], callback: BatchObservableCallback): void {

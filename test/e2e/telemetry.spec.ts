@@ -264,6 +264,50 @@ describe('telemetry with the OpenTelemetry SDK', () => {
       }
     }
   });
+  it('counts each layer once per call, when global and controller guards both decide it', async () => {
+    const policies = [{ id: 'hello-and-admin', effect: 'allow' as const, subjects: ['<.+>'], resources: ['/hello', '/admin'], actions: ['api:read'] }];
+    const running = await start({ keysDir: keys.dir, watchKeys: false, security: { globalGuard: true }, acl: { policies, globalGuards: true } });
+    try {
+      const token = jwtIssuerToken(keys.default.privateKey, user);
+      const series = await growth(async () => {
+        expect((await getJson(`${running.url}/hello`, bearer(token))).status).toBe(200);
+        expect((await getJson(`${running.url}/admin`, bearer(token))).status).toBe(403);
+        expect((await getJson(`${running.url}/items/4711`, bearer(token))).status).toBe(403);
+      });
+      const decisions = named(series, METRIC.authorizationDecisions).map((s) => [s.attributes[ATTRIBUTE.layer], s.attributes[ATTRIBUTE.decision], s.value]);
+      expect(decisions.sort()).toEqual([['policies', 'allow', 2], ['policies', 'deny', 1], ['roles', 'deny', 1]]);
+      expect(named(series, METRIC.authenticationAttempts).map((s) => s.value)).toEqual([3]);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('changes no decision when recording fails (a span that throws)', async () => {
+    const running = await startApp('express', { imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, watchKeys: false })], controllers: [TelemetryController] }, 0, {
+      setup: (app) => {
+        const tracer = trace.getTracer('test-http');
+        app.use((_request: Request, response: Response, next: NextFunction) =>
+          tracer.startActiveSpan('broken', (span) => {
+            span.setAttributes = () => {
+              throw new Error('exporter bug');
+            };
+            response.on('finish', () => span.end());
+            next();
+          }),
+        );
+      },
+    });
+    try {
+      const token = jwtIssuerToken(keys.default.privateKey, user);
+      expect((await getJson(`${running.url}/hello`, bearer(token))).status).toBe(200);
+      expect(await getJson(`${running.url}/hello`, bearer(badTokens.expired(keys.default.privateKey, user)))).toMatchObject({ status: 401, body: { message: 'token expired' } });
+      expect(await getJson(`${running.url}/admin`, bearer(token))).toMatchObject({ status: 403 });
+      expect(running.logger.lines.filter((line) => line.includes('Recording failed'))).toHaveLength(1);
+    } finally {
+      await running.close();
+    }
+  });
+
   it('counts the token cache through a scripted sequence: hits, misses, evictions by reason, size', async () => {
     const running = await start({ keysDir: keys.dir, watchKeys: false, security: { revocation: revocation() } });
     const cacheSize = () => running.app.get(MicrokubesAuthenticator).tokenCache!.size;
