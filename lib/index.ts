@@ -40,7 +40,7 @@ export { Public, IS_PUBLIC_KEY } from './security/public.decorator.js';
 export { SecurityException } from './security/security.exception.js';
 export { JWT_STRATEGY, MicrokubesJwtStrategy } from './security/jwt.strategy.js';
 export { OAUTH2_STRATEGY, MicrokubesOAuth2Strategy } from './security/oauth2.strategy.js';
-export { TokenRefusal, type RefusalKind } from './security/token-refusal.js';
+export { REFUSAL_REASONS, TokenRefusal, type RefusalKind, type RefusalReason } from './security/token-refusal.js';
 
 export { KongRegistrationService, type KongRegistration } from './gateway/kong-registration.service.js';
 export { GatewayRegistrationError } from './gateway/gateway-registration.error.js';

@@ -76,6 +76,7 @@ export class SamlRoutes implements OnModuleInit {
       if (!form) {
         // The rest is not read: the connection goes once the answer is out.
         response.setHeader('Connection', 'close');
+        this.telemetry.samlLogin('malformed');
         return json(response, 413, 'the posted form is larger than 1 MB');
       }
       request.body = form;

@@ -54,17 +54,3 @@ export type RegistrationTarget = 'kong' | 'saml_idp';
 export type Outcome = 'ok' | 'failed';
 
 export type { RefusalReason };
-
-/** Nest's context type as the transport label; undefined for one no transport knows (never recorded). */
-export function transportLabel(contextType: string): TelemetryTransport | undefined {
-  switch (contextType) {
-    case 'http':
-    case 'graphql':
-    case 'rpc':
-      return contextType;
-    case 'ws':
-      return 'websocket';
-    default:
-      return undefined;
-  }
-}
