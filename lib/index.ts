@@ -8,6 +8,7 @@ export type { ResolvedAclOptions } from './config/resolved-acl-options.js';
 export type { ResolvedEndpointOptions, ResolvedHealthCheckOptions } from './config/resolved-endpoint-options.js';
 export type { ResolvedRetryOptions } from './config/resolved-retry-options.js';
 export type { ResolvedServiceCallsOptions } from './config/resolved-service-calls-options.js';
+export type { ResolvedTelemetryOptions } from './config/resolved-telemetry-options.js';
 
 export type { ServiceConfig } from './config/service-config.interface.js';
 export { ServiceConfigError } from './config/service-config.error.js';
@@ -40,6 +41,7 @@ export { Public, IS_PUBLIC_KEY } from './security/public.decorator.js';
 export { SecurityException } from './security/security.exception.js';
 export { JWT_STRATEGY, MicrokubesJwtStrategy } from './security/jwt.strategy.js';
 export { OAUTH2_STRATEGY, MicrokubesOAuth2Strategy } from './security/oauth2.strategy.js';
+export { SecurityTelemetry } from './telemetry/security-telemetry.js';
 export { REFUSAL_REASONS, TokenRefusal, type RefusalKind, type RefusalReason } from './security/token-refusal.js';
 
 export { KongRegistrationService, type KongRegistration } from './gateway/kong-registration.service.js';

@@ -86,6 +86,8 @@ interface Instruments {
 }
 
 /**
+ * Injectable, to ask whether metrics are being recorded (`recording`).
+ *
  * What the module records of its security decisions, through `@opentelemetry/api` only: metrics
  * on the meter of the SDK the app registered, and attributes on the active span of each call.
  * Every attribute set of a call is built once, at load, of fixed values (no user id, token, jti
@@ -126,7 +128,7 @@ export class SecurityTelemetry implements OnApplicationShutdown {
     });
   }
 
-  /** Loads the API when telemetry is on and it is installed; `off` otherwise. */
+  /** Loads the API when telemetry is on and it is installed; `off` otherwise. @internal */
   static async start(options: ResolvedMicrokubesOptions): Promise<SecurityTelemetry> {
     if (!options.telemetry) return SecurityTelemetry.off;
     const api = await loadOpenTelemetryApi();
@@ -139,7 +141,7 @@ export class SecurityTelemetry implements OnApplicationShutdown {
     return this.instruments !== undefined;
   }
 
-  /** The start of a decision, for `authenticated`; 0 when no duration is recorded. */
+  /** The start of a decision, for `authenticated`; 0 when no duration is recorded. @internal */
   startTime(): number {
     return this.instruments ? performance.now() : 0;
   }
@@ -147,6 +149,7 @@ export class SecurityTelemetry implements OnApplicationShutdown {
   /**
    * One authentication of a call or a connection, and its outcome. Never throws: telemetry that
    * fails is logged once and changes no decision.
+   * @internal
    */
   authenticated(transport: TelemetryTransport, result: Auth | TokenRefusal, startedAt: number): void {
     if (!this.api) return;
@@ -170,6 +173,7 @@ export class SecurityTelemetry implements OnApplicationShutdown {
    * One access decision: `@Roles` (roles), `@UseRoles` (grants) or the ACL policies; `call` (the
    * transport's call key) counts a layer once per call when two guards decide the same call. On
    * the span, a deny is never overwritten by a later layer's allow.
+   * @internal
    */
   authorized(transport: TelemetryTransport, layer: AuthorizationLayer, allowed: boolean, call?: object): void {
     if (!this.api) return;
@@ -186,7 +190,7 @@ export class SecurityTelemetry implements OnApplicationShutdown {
     }
   }
 
-  /** The verified-token cache's events, and its size observed; undefined when not recording. */
+  /** The verified-token cache's events, and its size observed; undefined when not recording. @internal */
   tokenCacheEvents(cache: () => VerifiedTokenCache | undefined): TokenCacheEvents | undefined {
     if (!this.instruments) return undefined;
     const size = this.meter!.createObservableGauge(METRIC.tokenCacheSize, { description: 'Tokens in the verified-token cache', unit: '{token}' });
@@ -200,7 +204,7 @@ export class SecurityTelemetry implements OnApplicationShutdown {
     };
   }
 
-  /** The store's reloads, counted, and its keys observed by kind. */
+  /** The store's reloads, counted, and its keys observed by kind. @internal */
   watchKeyStore(store: KeyStore): void {
     const instruments = this.instruments;
     if (!instruments) return;
@@ -214,12 +218,12 @@ export class SecurityTelemetry implements OnApplicationShutdown {
     });
   }
 
-  /** One fetch of the authorization server's JWKS. */
+  /** One fetch of the authorization server's JWKS. @internal */
   jwksFetched(outcome: Outcome): void {
     this.safely(() => this.instruments?.jwksFetches.add(1, { [ATTRIBUTE.outcome]: outcome }));
   }
 
-  /** Times one registration (with Kong, or of the SAML SP with its IdP), retries included. */
+  /** Times one registration (with Kong, or of the SAML SP with its IdP), retries included. @internal */
   registration(target: RegistrationTarget): RegistrationTimer {
     const instruments = this.instruments;
     if (!instruments) return { retried() {}, finished() {} };
@@ -235,12 +239,12 @@ export class SecurityTelemetry implements OnApplicationShutdown {
     };
   }
 
-  /** One posted SAML Response: a session opened, or the reason it was refused. */
+  /** One posted SAML Response: a session opened, or the reason it was refused. @internal */
   samlLogin(failure?: RefusalReason): void {
     this.safely(() => this.instruments?.samlLogins.add(1, failure ? { [ATTRIBUTE.result]: 'failure', [ATTRIBUTE.reason]: failure } : { [ATTRIBUTE.result]: 'success' }));
   }
 
-  /** An app closed stops being observed: a process may run several (tests do). */
+  /** An app closed stops being observed: a process may run several (tests do). @internal */
   onApplicationShutdown(): void {
     for (const { callback, observables } of this.observables.splice(0)) this.meter?.removeBatchObservableCallback(callback, observables);
   }
