@@ -1,5 +1,7 @@
 import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { Auth } from '../auth/auth.js';
+import { refusalOf } from '../security/refusal.js';
+import { TokenRefusal } from '../security/token-refusal.js';
 import type { TransportAdapter } from '../transports/transport-adapter.js';
 import { callerOf } from '../transports/call-callers.js';
 import type { MicrokubesAuthGuard } from './microkubes-auth.guard.js';
@@ -10,8 +12,9 @@ const logger = new Logger('MicrokubesAccess');
 /**
  * The caller of a call, for an access-control guard, and its transport. When MicrokubesAuthGuard
  * has not run yet (the access guard is global, or listed first), it runs it now, so that access is
- * never judged before authentication. Undefined for a context no transport knows (fail closed);
- * a call that passed without a caller (a public route) is refused 401: access rules need one.
+ * never judged before authentication. Undefined for a context no transport knows (fail closed).
+ * A call that passed without a caller (a public route) is authenticated now, as access rules need
+ * a caller; with security off it is refused 401, with the challenge.
  */
 export async function authenticatedCaller(context: ExecutionContext, authGuard: MicrokubesAuthGuard): Promise<{ auth: Auth; transport: TransportAdapter } | undefined> {
   const transport = await authGuard.transportFor(context);
@@ -20,7 +23,9 @@ export async function authenticatedCaller(context: ExecutionContext, authGuard: 
     return undefined;
   }
   if (!callerOf(context) && !(await authGuard.canActivate(context))) return undefined;
+  if (!callerOf(context)) await authGuard.authenticatePassedCall(context, transport);
   const auth = callerOf(context);
   if (auth) return { auth, transport };
-  return transport.refuse(context, { status: 401, message: 'not authenticated' });
+  // As any 401 of the guard's: with its challenge (and, for a browser with SAML on, to the IdP).
+  return transport.refuse(context, refusalOf(new TokenRefusal('not authenticated', 'missing')));
 }

@@ -99,6 +99,20 @@ export class MicrokubesAuthGuard implements CanActivate {
     return result;
   }
 
+  /**
+   * For the access guards: authenticates a call that passed without a caller (a public route, an
+   * ignored method) when its access rules need one, so that `@Public()` beside `@Roles()` admits
+   * the callers who hold the roles rather than no one. Refuses as the guard does; false when
+   * security is off. @internal
+   */
+  async authenticatePassedCall(context: ExecutionContext, transport: TransportAdapter): Promise<boolean> {
+    if (this.disabled) return false;
+    const result = await this.authenticate(context, transport);
+    if (!(result instanceof Auth)) return transport.refuse(context, refusalOf(result));
+    rememberCaller(context, result);
+    return true;
+  }
+
   /** The transport of this call; undefined for a context no transport knows. @internal the access guards use it */
   async transportFor(context: ExecutionContext): Promise<TransportAdapter | undefined> {
     return this.transports.for(context);
