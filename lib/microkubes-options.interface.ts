@@ -29,6 +29,12 @@ export interface JwtSecurityOptions {
   audience?: string | string[];
   /** Refuse tokens without `exp`. Default true (the platform's issuers always set it). */
   requireExpiration?: boolean;
+  /**
+   * Where callers get their tokens (jwt-issuer's sign-in, the authorization server's token
+   * endpoint): documentation only, named by the OpenAPI document (`microkubes-nestjs/swagger`).
+   * From the service config's `security.jwt.tokenUrl` / `security.oauth2.tokenUrl`. Default none.
+   */
+  tokenUrl?: string;
 }
 
 /** The OAuth2 strategy (`microkubes-oauth2`): the platform's access tokens are JWT bearer tokens. */
@@ -46,6 +52,11 @@ export interface OAuth2SecurityOptions extends Omit<JwtSecurityOptions, 'issuer'
    * are verified against this set (by `kid`) instead of the key store.
    */
   jwksUri?: string;
+  /**
+   * The authorization server's authorize endpoint: documentation only, the OpenAPI document's
+   * OAuth2 flow. From the service config's `security.oauth2.authorizeUrl`. Default none.
+   */
+  authorizationUrl?: string;
 }
 
 /**

@@ -33,8 +33,8 @@ const DEFAULT_MAX_PATH_LENGTH = 2048;
 const KNOWN_OPTIONS = {
   root: ['keysDir', 'keys', 'watchKeys', 'security', 'gateway', 'acl', 'version', 'healthCheck', 'versionEndpoint', 'serviceCalls', 'telemetry'],
   security: ['disable', 'jwt', 'oauth2', 'saml', 'publicRoutes', 'ignoreHttpMethods', 'firewall', 'maxPathLength', 'globalGuard', 'realm', 'tokenCache', 'revocation'],
-  jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration'],
-  oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'requiredScopes', 'jwksUri'],
+  jwt: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'tokenUrl'],
+  oauth2: ['header', 'scheme', 'algorithms', 'hmacSecret', 'clockTolerance', 'issuer', 'audience', 'requireExpiration', 'tokenUrl', 'requiredScopes', 'jwksUri', 'authorizationUrl'],
 };
 
 
@@ -48,11 +48,15 @@ export interface ResolvedTokenOptions {
   issuer?: string[];
   audience?: string[];
   requireExpiration: boolean;
+  /** Where callers get their tokens (documentation only: the OpenAPI document names it). */
+  tokenUrl?: string;
 }
 
 export interface ResolvedOAuth2Options extends ResolvedTokenOptions {
   requiredScopes: string[];
   jwksUri?: string;
+  /** The authorization server's authorize endpoint (documentation only). */
+  authorizationUrl?: string;
 }
 
 export interface ResolvedSecurityOptions {
@@ -173,14 +177,11 @@ function resolveOAuth2Options(options: OAuth2SecurityOptions): ResolvedOAuth2Opt
       throw new MicrokubesOptionsError(`security.oauth2.requiredScopes[${i}]`, 'must be a non-empty string');
     }
   });
-  const jwksUri = optionalString(options.jwksUri, 'security.oauth2.jwksUri');
-  if (jwksUri !== undefined && !/^https?:\/\//i.test(jwksUri)) {
-    throw new MicrokubesOptionsError('security.oauth2.jwksUri', `must be an http(s) URL (got "${jwksUri}")`);
-  }
   return {
     ...resolveTokenOptions(options, 'security.oauth2', issuer),
     requiredScopes: requiredScopes.map((s) => s.trim()),
-    jwksUri,
+    jwksUri: httpUrl(options.jwksUri, 'security.oauth2.jwksUri'),
+    authorizationUrl: httpUrl(options.authorizationUrl, 'security.oauth2.authorizationUrl'),
   };
 }
 
@@ -228,7 +229,14 @@ function resolveTokenOptions(
     issuer: stringList(issuer === undefined ? (options as JwtSecurityOptions).issuer : issuer, `${path}.issuer`),
     audience: stringList(options.audience, `${path}.audience`),
     requireExpiration: optionalBoolean(options.requireExpiration, `${path}.requireExpiration`) ?? true,
+    tokenUrl: httpUrl(options.tokenUrl, `${path}.tokenUrl`),
   };
+}
+
+function httpUrl(value: unknown, path: string): string | undefined {
+  const url = optionalString(value, path);
+  if (url !== undefined && !/^https?:\/\/[^\s]+$/i.test(url)) throw new MicrokubesOptionsError(path, `must be an http(s) URL (got "${url}")`);
+  return url;
 }
 
 function resolveHmacSecret(secret: unknown, path: string): KeyObject | undefined {

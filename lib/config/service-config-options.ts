@@ -89,8 +89,13 @@ export function optionsFromServiceConfig(
   if (security.keysDir !== undefined) options.keysDir = security.keysDir;
   options.security = {
     ...(security.disable !== undefined && { disable: security.disable }),
-    jwt: security.jwt ? {} : false,
-    oauth2: security.oauth2 ? {} : false,
+    jwt: security.jwt ? { ...(security.jwt.tokenUrl && { tokenUrl: security.jwt.tokenUrl }) } : false,
+    oauth2: security.oauth2
+      ? {
+          ...(security.oauth2.tokenUrl && { tokenUrl: security.oauth2.tokenUrl }),
+          ...(security.oauth2.authorizeUrl && { authorizationUrl: security.oauth2.authorizeUrl }),
+        }
+      : false,
     publicRoutes: security.ignorePatterns ?? [],
     ignoreHttpMethods: security.ignoreHttpMethods ?? ['OPTIONS'],
   };
@@ -154,6 +159,9 @@ const FILE_FIELDS: Array<[option: string, field: string]> = [
   ['gateway.paths', 'service.paths'],
   ['gateway.port', 'service.port'],
   ['gateway.hosts', 'service.hosts'],
+  ['security.jwt.tokenUrl', 'security.jwt.tokenUrl'],
+  ['security.oauth2.tokenUrl', 'security.oauth2.tokenUrl'],
+  ['security.oauth2.authorizationUrl', 'security.oauth2.authorizeUrl'],
   ['security.publicRoutes', 'security.ignorePatterns'],
   ['security.ignoreHttpMethods', 'security.ignoreHttpMethods'],
   ['security.saml', 'security.saml'],
