@@ -13,6 +13,7 @@ export default defineConfig({
       'microkubes-nestjs/socket.io': fileURLToPath(new URL('./lib/socket.io/index.ts', import.meta.url)),
       'microkubes-nestjs/microservices': fileURLToPath(new URL('./lib/microservices/index.ts', import.meta.url)),
       'microkubes-nestjs/ws': fileURLToPath(new URL('./lib/ws/index.ts', import.meta.url)),
+      'microkubes-nestjs/swagger': fileURLToPath(new URL('./lib/swagger/index.ts', import.meta.url)),
       'microkubes-nestjs': fileURLToPath(new URL('./lib/index.ts', import.meta.url)),
     },
   },
