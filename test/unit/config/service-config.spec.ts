@@ -131,8 +131,9 @@ describe('optionsFromServiceConfig', () => {
         target: { address: '10.1.2.3:8080', weight: 10, required: false },
       },
       security: {
-        jwt: {},
-        oauth2: {},
+        // Where tokens come from: only the OpenAPI document (microkubes-nestjs/swagger) names them.
+        jwt: { tokenUrl: 'http://kong:8000/jwt' },
+        oauth2: { tokenUrl: 'http://kong:8000/oauth2/token', authorizationUrl: 'http://kong:8000/oauth2/authorize' },
         publicRoutes: ['/todo/public/.*'],
         ignoreHttpMethods: ['OPTIONS'],
         saml: {
