@@ -13,12 +13,14 @@ export const ERROR_SCHEMA: SchemaObject = {
   type: 'object',
   required: ['code', 'message'],
   properties: {
-    code: { type: 'integer', description: 'The HTTP status', example: 401 },
-    message: { type: 'string', description: 'Why the request was refused', example: 'missing bearer token' },
+    code: { type: 'integer', description: 'The HTTP status' },
+    message: { type: 'string', description: 'Why the request was refused' },
   },
 };
 
-const errorBody = { 'application/json': { schema: { $ref: `#/components/schemas/${ERROR_SCHEMA_NAME}` } } };
+const errorBody = (example: { code: number; message: string }) => ({
+  'application/json': { schema: { $ref: `#/components/schemas/${ERROR_SCHEMA_NAME}` }, example },
+});
 
 /** 401: the request's credentials are missing or were refused; the RFC 6750 challenge says which. */
 export function unauthorizedResponse(security: ResolvedSecurityOptions): ResponseObject {
@@ -33,7 +35,7 @@ export function unauthorizedResponse(security: ResolvedSecurityOptions): Respons
         schema: { type: 'string' },
       },
     },
-    content: errorBody,
+    content: errorBody({ code: 401, message: 'missing bearer token' }),
   };
 }
 
@@ -55,7 +57,10 @@ export function forbiddenResponse(route: RouteSecurity): ResponseObject | undefi
     required.push(`for an OAuth2 token, the scopes ${route.scopes.map((scope) => `\`${scope}\``).join(', ')} (\`error="insufficient_scope"\`)`);
   }
   if (required.length === 0) return undefined;
-  return { description: `The caller lacks what this operation requires: ${required.join('; ')}`, content: errorBody };
+  return {
+    description: `The caller lacks what this operation requires: ${required.join('; ')}`,
+    content: errorBody({ code: 403, message: 'access denied' }),
+  };
 }
 
 /** 302: a browser (GET, `Accept: text/html`, no token) without a SAML session is sent to the IdP to sign in. */

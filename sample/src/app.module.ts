@@ -52,7 +52,14 @@ const microkubes = process.env.SERVICE_CONFIG_FILE
           // ignorePatterns: routes that skip security. With SAML_IDP_SSO_URL: the SAML service
           // provider, and GET /saml/hello for browsers.
           // With REVOCATION_REDIS_URL: tokens revoked on every replica (POST /session/logout).
-          security: { publicRoutes: platformConfig.security?.ignorePatterns, saml, revocation: await revocationFromEnvironment() },
+          // The token URLs only document where tokens come from (the OpenAPI document at /docs).
+          security: {
+            publicRoutes: platformConfig.security?.ignorePatterns,
+            jwt: { tokenUrl: platformConfig.security?.jwt?.tokenUrl },
+            oauth2: { tokenUrl: platformConfig.security?.oauth2?.tokenUrl, authorizationUrl: platformConfig.security?.oauth2?.authorizeUrl },
+            saml,
+            revocation: await revocationFromEnvironment(),
+          },
           // Registers with Kong at start-up when API_GATEWAY_URL is set; start-up fails if that fails.
           gateway: gatewayFromEnvironment(),
           // Grants for @UseRoles, and the platform ACL policies, checked on every secured route.

@@ -1,5 +1,5 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
-import { Auth, CurrentAuth, MicrokubesAuthGuard } from 'microkubes-nestjs';
+import { Controller, Get, Header, HttpCode, Options, UseGuards } from '@nestjs/common';
+import { Auth, CurrentAuth, MicrokubesAuthGuard, Public } from 'microkubes-nestjs';
 
 @Controller()
 @UseGuards(MicrokubesAuthGuard)
@@ -13,6 +13,19 @@ export class HelloController {
       auth: { userId, username, roles, organizations, namespaces, scopes },
     };
   }
+
+  /** Public by its decorator, inside a secured controller. */
+  @Public()
+  @Get('hello/ping')
+  ping() {
+    return { pong: true };
+  }
+
+  /** `OPTIONS` is an ignored method (`security.ignoreHttpMethods`): a handler declared for it skips security. */
+  @Options('hello')
+  @HttpCode(204)
+  @Header('Allow', 'GET, OPTIONS')
+  helloOptions(): void {}
 
   /** Public: the service config's `ignorePatterns` (`/public/.*`) let it skip security. */
   @Get('public/about')

@@ -5,6 +5,7 @@ import { MicrokubesIoAdapter } from 'microkubes-nestjs/socket.io';
 import { AppModule } from './app.module.js';
 import { rpcServerOptions } from './rpc-settings.js';
 import { demoToken } from './dev-keys.js';
+import { DOCS_PATH, serveApiDocs } from './openapi-settings.js';
 import { startTelemetryFromEnvironment } from './telemetry-settings.js';
 
 async function main(): Promise<void> {
@@ -24,10 +25,12 @@ async function main(): Promise<void> {
   app.useWebSocketAdapter(new MicrokubesIoAdapter(app));
   // The message handlers over TCP, behind the app's guards and interceptors (inheritAppConfig).
   app.connectMicroservice(rpcServerOptions(), { inheritAppConfig: true });
+  // Swagger UI and the OpenAPI document, with the module's security schemes, 401s and 403s.
+  serveApiDocs(app);
   await app.startAllMicroservices();
   await app.listen(port);
 
-  console.log(`hello-service listening on http://localhost:${port}`);
+  console.log(`hello-service listening on http://localhost:${port} (API docs: http://localhost:${port}/${DOCS_PATH})`);
   if (!process.env.MICROKUBES_KEYS_DIR && !configFile) {
     const token = demoToken();
     console.log('\nDevelopment keys in sample/.keys. A demo token, minted as jwt-issuer does:\n');
