@@ -75,7 +75,7 @@ const program = ts.createProgram([...sources.keys()], {
   types: ['node'],
   paths: {
     'microkubes-nestjs': [built],
-    ...Object.fromEntries(['testing', 'graphql', 'socket.io', 'ws', 'microservices'].map((entry) => [`microkubes-nestjs/${entry}`, [join(root, `dist/${entry}/index.d.ts`)]])),
+    ...Object.fromEntries(['testing', 'graphql', 'socket.io', 'ws', 'microservices', 'swagger'].map((entry) => [`microkubes-nestjs/${entry}`, [join(root, `dist/${entry}/index.d.ts`)]])),
   },
 });
 const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file && sources.has(d.file.fileName));

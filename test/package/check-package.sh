@@ -6,8 +6,9 @@
 # ESM mode for the ESM app, node:test for the CommonJS one. Then an install from a git URL (which
 # builds dist/ through `prepare`), @nestjs/graphql 14 beside the module without a peer conflict,
 # none of the optional peers in an HTTP-only app, and an app with GraphQL and a socket.io gateway
-# on microkubes-nestjs/graphql and /socket.io, and a TCP handler called with a relayed caller on
-# microkubes-nestjs/microservices. Needs the npm registry; takes a few minutes.
+# on microkubes-nestjs/graphql and /socket.io, a TCP handler called with a relayed caller on
+# microkubes-nestjs/microservices, and a Swagger document on microkubes-nestjs/swagger. Needs the npm
+# registry; takes a few minutes.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
@@ -84,7 +85,7 @@ JS
 echo "package: an ESM consumer app (type: module), strict types"
 consumer "$work/esm" module "file:$work/$tarball" jest
 # An HTTP-only app gets none of the optional peers (GraphQL, WebSockets) and never loads them.
-for optional in @nestjs/graphql @nestjs/websockets @nestjs/platform-socket.io @nestjs/platform-ws @nestjs/microservices graphql socket.io; do
+for optional in @nestjs/graphql @nestjs/websockets @nestjs/platform-socket.io @nestjs/platform-ws @nestjs/microservices @nestjs/swagger graphql socket.io; do
   [ ! -e "$work/esm/node_modules/$optional" ] || { echo "package: an HTTP-only app has $optional installed"; exit 1; }
 done
 echo "package: a CommonJS consumer app (no type: module), strict types, require() of the ESM package"
@@ -114,4 +115,10 @@ echo "package: a TCP message handler called with the caller relayed, through mic
 cp "$repo/test/package/consumer-rpc.ts" "$work/esm/src/"
 (cd "$work/esm" && npx tsc -p . --skipLibCheck) || { echo 'package: the RPC consumer does not type-check'; exit 1; }
 (cd "$work/esm" && node dist/consumer-rpc.js) || { echo 'package: the RPC consumer does not run'; exit 1; }
+echo "package: an OpenAPI document with the module's security, through microkubes-nestjs/swagger, strict types"
+(cd "$work/esm" && npm install --no-audit --no-fund --loglevel=error "@nestjs/swagger@$(version_of @nestjs/swagger)" >"$work/swagger.log" 2>&1) || { cat "$work/swagger.log"; exit 1; }
+if grep -q 'ERESOLVE' "$work/swagger.log"; then cat "$work/swagger.log"; echo 'package: ERESOLVE beside @nestjs/swagger'; exit 1; fi
+cp "$repo/test/package/consumer-swagger.ts" "$work/esm/src/"
+(cd "$work/esm" && npx tsc -p . --skipLibCheck) || { echo 'package: the Swagger consumer does not type-check'; exit 1; }
+(cd "$work/esm" && node dist/consumer-swagger.js) || { echo 'package: the Swagger consumer does not run'; exit 1; }
 echo "package: all checks passed"
