@@ -1,10 +1,8 @@
 import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { Auth } from '../auth/auth.js';
-import { refusalOf } from '../security/refusal.js';
-import { TokenRefusal } from '../security/token-refusal.js';
 import type { TransportAdapter } from '../transports/transport-adapter.js';
 import { callerOf } from '../transports/call-callers.js';
-import type { MicrokubesAuthGuard } from './microkubes-auth.guard.js';
+import { expired, type MicrokubesAuthGuard } from './microkubes-auth.guard.js';
 import { refuseContext } from './refuse-context.js';
 
 const logger = new Logger('MicrokubesAccess');
@@ -14,7 +12,7 @@ const logger = new Logger('MicrokubesAccess');
  * has not run yet (the access guard is global, or listed first), it runs it now, so that access is
  * never judged before authentication. Undefined for a context no transport knows (fail closed).
  * A call that passed without a caller (a public route) is authenticated now, as access rules need
- * a caller; with security off it is refused 401, with the challenge.
+ * a caller; with security off it is refused 401 `not authenticated`.
  */
 export async function authenticatedCaller(context: ExecutionContext, authGuard: MicrokubesAuthGuard): Promise<{ auth: Auth; transport: TransportAdapter } | undefined> {
   const transport = await authGuard.transportFor(context);
@@ -22,10 +20,12 @@ export async function authenticatedCaller(context: ExecutionContext, authGuard: 
     refuseContext(logger, context);
     return undefined;
   }
-  if (!callerOf(context) && !(await authGuard.canActivate(context))) return undefined;
+  // A caller kept on a socket past its token's exp is authenticated again (and refused).
+  const known = callerOf(context);
+  if ((!known || expired(known)) && !(await authGuard.canActivate(context))) return undefined;
   if (!callerOf(context)) await authGuard.authenticatePassedCall(context, transport);
   const auth = callerOf(context);
   if (auth) return { auth, transport };
-  // As any 401 of the guard's: with its challenge (and, for a browser with SAML on, to the IdP).
-  return transport.refuse(context, refusalOf(new TokenRefusal('not authenticated', 'missing')));
+  // Only with security off: no credentials would be taken, so no challenge asks for them.
+  return transport.refuse(context, { status: 401, message: 'not authenticated' });
 }

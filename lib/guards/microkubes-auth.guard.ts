@@ -110,7 +110,8 @@ export class MicrokubesAuthGuard implements CanActivate {
     const result = await this.authenticate(context, transport);
     if (!(result instanceof Auth)) return transport.refuse(context, refusalOf(result));
     rememberCaller(context, result);
-    return true;
+    // Judged as every caller this guard authenticates: by the ACL policies too.
+    return this.checkPolicies(context, transport, result);
   }
 
   /** The transport of this call; undefined for a context no transport knows. @internal the access guards use it */
@@ -128,7 +129,7 @@ export class MicrokubesAuthGuard implements CanActivate {
 }
 
 /** A caller kept on a connection outlives its token: past `exp`, it is authenticated again (and refused). */
-function expired(auth: Auth): boolean {
+export function expired(auth: Auth): boolean {
   const exp = auth.claims.exp;
   return typeof exp === 'number' && Math.floor(Date.now() / 1000) >= exp;
 }
