@@ -4,7 +4,7 @@ import { HealthCheckService, type HealthIndicatorFunction } from '@nestjs/termin
 import { Auth } from '../auth/auth.js';
 import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
-import { quote } from '../security/challenge-quote.js';
+import { bearerChallenge } from '../security/bearer-challenge.js';
 import { MicrokubesAuthenticator } from '../security/microkubes-authenticator.js';
 import { KeyStoreHealthIndicator } from './key-store.indicator.js';
 import { KongAdminHealthIndicator } from './kong-admin.indicator.js';
@@ -56,7 +56,8 @@ export class HealthCheckRoute implements OnModuleInit {
     return {
       status: 401,
       body: { code: 401, message: result.message },
-      headers: { 'WWW-Authenticate': `Bearer realm="${quote(this.options.security.realm)}"` },
+      // The guard's own challenge: the configured scheme, and the error of a token that was sent.
+      headers: { 'WWW-Authenticate': bearerChallenge(this.options.security, result) },
     };
   }
 }

@@ -123,7 +123,9 @@ describe.each(PLATFORMS)('GET /healthcheck (%s)', (platform) => {
     expect(refused).toMatchObject({ status: 401, body: { code: 401, message: 'missing bearer token' } });
     expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="todo"');
     const forged = jwtIssuerToken(rsaKeyPair().privateKey, { userId: 'id-eve', username: 'eve@example.com' });
-    expect((await getJson(`${url}/healthcheck`, bearer(forged))).status).toBe(401);
+    const refusedForged = await getJson(`${url}/healthcheck`, bearer(forged));
+    expect(refusedForged.status).toBe(401);
+    expect(refusedForged.headers.get('www-authenticate')).toMatch(/^Bearer realm="todo", error="invalid_token", error_description="/);
     const allowed = await getJson(`${url}/healthcheck`, bearer(token()));
     expect(allowed.status).toBe(200);
     // To a caller it knows, it tells the key counts (and Kong's version).
