@@ -79,3 +79,18 @@ export function optionalInteger(value: unknown, path: string, min: number, max: 
   }
   return value;
 }
+
+/**
+ * A URL a document may show (the OpenAPI document's token and authorize URLs): absolute http(s),
+ * or a path on the service's own server; nothing that could end an attribute or a code span.
+ */
+export function isDocumentUrl(url: string): boolean {
+  if (/[\s<>"'`\\\u0000-\u001f\u007f]/.test(url)) return false;
+  if (url.startsWith('/') && !url.startsWith('//')) return true;
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

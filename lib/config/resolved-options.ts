@@ -16,7 +16,7 @@ import { resolveSamlOptions, type ResolvedSamlOptions } from './resolved-saml-op
 import { resolveGatewayOptions, type ResolvedGatewayOptions } from './resolved-gateway-options.js';
 import { resolveServiceCallsOptions, type ResolvedServiceCallsOptions } from './resolved-service-calls-options.js';
 import { resolveTelemetryOptions, type ResolvedTelemetryOptions } from './resolved-telemetry-options.js';
-import { isObject, optionalArray, optionalBoolean, optionalInteger, optionalString, stringList, rejectUnknown } from './option-checks.js';
+import { isDocumentUrl, isObject, optionalArray, optionalBoolean, optionalInteger, optionalString, stringList, rejectUnknown } from './option-checks.js';
 
 export const PLATFORM_OAUTH2_ISSUER = 'Microkubes Authorization Server';
 
@@ -180,8 +180,8 @@ function resolveOAuth2Options(options: OAuth2SecurityOptions): ResolvedOAuth2Opt
   return {
     ...resolveTokenOptions(options, 'security.oauth2', issuer),
     requiredScopes: requiredScopes.map((s) => s.trim()),
-    jwksUri: httpUrl(options.jwksUri, 'security.oauth2.jwksUri'),
-    authorizationUrl: httpUrl(options.authorizationUrl, 'security.oauth2.authorizationUrl'),
+    jwksUri: jwksUrl(options.jwksUri),
+    authorizationUrl: documentUrl(options.authorizationUrl, 'security.oauth2.authorizationUrl'),
   };
 }
 
@@ -229,13 +229,21 @@ function resolveTokenOptions(
     issuer: stringList(issuer === undefined ? (options as JwtSecurityOptions).issuer : issuer, `${path}.issuer`),
     audience: stringList(options.audience, `${path}.audience`),
     requireExpiration: optionalBoolean(options.requireExpiration, `${path}.requireExpiration`) ?? true,
-    tokenUrl: httpUrl(options.tokenUrl, `${path}.tokenUrl`),
+    tokenUrl: documentUrl(options.tokenUrl, `${path}.tokenUrl`),
   };
 }
 
-function httpUrl(value: unknown, path: string): string | undefined {
+function jwksUrl(value: unknown): string | undefined {
+  const url = optionalString(value, 'security.oauth2.jwksUri');
+  if (url !== undefined && !/^https?:\/\//i.test(url)) throw new MicrokubesOptionsError('security.oauth2.jwksUri', `must be an http(s) URL (got "${url}")`);
+  return url;
+}
+
+function documentUrl(value: unknown, path: string): string | undefined {
   const url = optionalString(value, path);
-  if (url !== undefined && !/^https?:\/\/[^\s]+$/i.test(url)) throw new MicrokubesOptionsError(path, `must be an http(s) URL (got "${url}")`);
+  if (url !== undefined && !isDocumentUrl(url)) {
+    throw new MicrokubesOptionsError(path, `must be an http(s) URL or a path starting with "/", without quotes, angle brackets or spaces (got ${JSON.stringify(url)})`);
+  }
   return url;
 }
 

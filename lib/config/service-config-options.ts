@@ -6,6 +6,7 @@ import { MicrokubesOptionsError } from './microkubes-options.error.js';
 import { resolveOptions, type ResolvedMicrokubesOptions } from './resolved-options.js';
 import { readServiceConfig, serviceConfigFile } from './service-config-file.js';
 import type { ServiceConfig } from './service-config.interface.js';
+import { isDocumentUrl } from './option-checks.js';
 import { ServiceConfigError } from './service-config.error.js';
 
 const logger = new Logger('MicrokubesServiceConfig');
@@ -89,11 +90,11 @@ export function optionsFromServiceConfig(
   if (security.keysDir !== undefined) options.keysDir = security.keysDir;
   options.security = {
     ...(security.disable !== undefined && { disable: security.disable }),
-    jwt: security.jwt ? { ...(security.jwt.tokenUrl && { tokenUrl: security.jwt.tokenUrl }) } : false,
+    jwt: security.jwt ? { ...documentUrl('tokenUrl', security.jwt.tokenUrl, 'security.jwt.tokenUrl') } : false,
     oauth2: security.oauth2
       ? {
-          ...(security.oauth2.tokenUrl && { tokenUrl: security.oauth2.tokenUrl }),
-          ...(security.oauth2.authorizeUrl && { authorizationUrl: security.oauth2.authorizeUrl }),
+          ...documentUrl('tokenUrl', security.oauth2.tokenUrl, 'security.oauth2.tokenUrl'),
+          ...documentUrl('authorizationUrl', security.oauth2.authorizeUrl, 'security.oauth2.authorizeUrl'),
         }
       : false,
     publicRoutes: security.ignorePatterns ?? [],
@@ -108,6 +109,17 @@ export function optionsFromServiceConfig(
   }
   if (security.acl) options.acl = { disable: security.acl.disable ?? false, policies: withSystemAccess(security.acl.policies ?? []) };
   return options;
+}
+
+/**
+ * A URL of the file that only documents (the OpenAPI document's): one it cannot show is left out,
+ * with a warning, rather than stop a service whose file worked before.
+ */
+function documentUrl<K extends string>(option: K, url: string | undefined, field: string): { [key in K]?: string } {
+  if (url === undefined) return {};
+  if (isDocumentUrl(url)) return { [option]: url } as { [key in K]?: string };
+  logger.warn(`${field}: ${JSON.stringify(url)} is not an http(s) URL or a path: left out of the OpenAPI document`);
+  return {};
 }
 
 /** Appended (so that a policy's index in errors is its index in the file), unless a policy has its id. */
@@ -159,9 +171,6 @@ const FILE_FIELDS: Array<[option: string, field: string]> = [
   ['gateway.paths', 'service.paths'],
   ['gateway.port', 'service.port'],
   ['gateway.hosts', 'service.hosts'],
-  ['security.jwt.tokenUrl', 'security.jwt.tokenUrl'],
-  ['security.oauth2.tokenUrl', 'security.oauth2.tokenUrl'],
-  ['security.oauth2.authorizationUrl', 'security.oauth2.authorizeUrl'],
   ['security.publicRoutes', 'security.ignorePatterns'],
   ['security.ignoreHttpMethods', 'security.ignoreHttpMethods'],
   ['security.saml', 'security.saml'],

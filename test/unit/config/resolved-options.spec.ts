@@ -57,6 +57,8 @@ describe('resolveOptions', () => {
     ['jwksUri', { security: { oauth2: { jwksUri: 'file:///etc/keys' } } }, 'security.oauth2.jwksUri'],
     ['a token URL', { security: { jwt: { tokenUrl: 'kong:8000/jwt' } } }, 'security.jwt.tokenUrl'],
     ['an authorization URL', { security: { oauth2: { authorizationUrl: 'javascript:alert(1)' } } }, 'security.oauth2.authorizationUrl'],
+    ['a token URL that would end an attribute', { security: { oauth2: { tokenUrl: 'https://x/"><svg/onload=alert(1)>' } } }, 'security.oauth2.tokenUrl'],
+    ['a token URL of another host, written //host', { security: { jwt: { tokenUrl: '//evil.example.com/jwt' } } }, 'security.jwt.tokenUrl'],
     ['a public route', { security: { publicRoutes: ['/a', '(unclosed'] } }, 'security.publicRoutes[1]'],
     ['ignoreHttpMethods', { security: { ignoreHttpMethods: [''] } }, 'security.ignoreHttpMethods[0]'],
     ['globalGuard', { security: { globalGuard: 1 as unknown as boolean } }, 'security.globalGuard'],

@@ -151,6 +151,20 @@ describe('optionsFromServiceConfig', () => {
     });
   });
 
+  it("leaves out, with a warning, a token or authorize URL the document cannot show; keeps a path", () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    try {
+      const options = optionsFromServiceConfig({ security: { jwt: { tokenUrl: '/jwt' }, oauth2: { tokenUrl: 'kong:8000/token', authorizeUrl: 'https://a/"><b>' } } });
+      expect(options.security).toMatchObject({ jwt: { tokenUrl: '/jwt' }, oauth2: {} });
+      expect(warn.mock.calls.map(([line]) => line)).toEqual([
+        'security.oauth2.tokenUrl: "kong:8000/token" is not an http(s) URL or a path: left out of the OpenAPI document',
+        'security.oauth2.authorizeUrl: "https://a/\\"><b>" is not an http(s) URL or a path: left out of the OpenAPI document',
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('lets API_GATEWAY_URL win over gatewayAdminUrl', () => {
     expect(optionsFromServiceConfig(todo(), { API_GATEWAY_URL: 'http://kong-admin:8001' }).gateway!.adminUrl).toBe('http://kong-admin:8001');
   });
