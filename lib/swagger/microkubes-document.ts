@@ -1,11 +1,10 @@
-import type { INestApplication, Type } from '@nestjs/common';
-import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { MetadataScanner, ModulesContainer } from '@nestjs/core';
-import { DECORATORS, SwaggerModule, type OpenAPIObject, type OperationObject, type SwaggerDocumentOptions } from '@nestjs/swagger';
-import type { ResolvedMicrokubesOptions } from '../config/resolved-options.js';
+import type { INestApplication } from '@nestjs/common';
+import { DECORATORS, SwaggerModule, type OpenAPIObject, type OperationObject, type SecurityRequirementObject, type SwaggerDocumentOptions } from '@nestjs/swagger';
+import type { ResolvedMicrokubesOptions, ResolvedSecurityOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
+import { handlerRoutes, samePath, serves, type HandlerRoute } from './handler-routes.js';
 import { moduleOperations } from './module-operations.js';
-import { routeSecurity, type DocumentedRoute, type RouteSecurity } from './route-security.js';
+import { routeSecurity, type RouteSecurity } from './route-security.js';
 import { ERROR_SCHEMA, ERROR_SCHEMA_NAME, forbiddenResponse, RESPONSE_NAMES, samlLoginResponse, unauthorizedResponse } from './security-responses.js';
 import { SCHEME_NAMES, securityRequirements, securitySchemes } from './security-schemes.js';
 
@@ -14,11 +13,6 @@ const HANDLER_MARK = 'x-microkubes-handler';
 /** What a path item holds besides its operations. */
 const NOT_OPERATIONS = new Set(['$ref', 'summary', 'description', 'servers', 'parameters']);
 const OUR_SCHEMES = new Set<string>(Object.values(SCHEME_NAMES));
-
-interface Handler {
-  controller: Type;
-  handler: object;
-}
 
 /**
  * `SwaggerModule.createDocument(app, config, options)`, and the document says what the module
@@ -36,14 +30,15 @@ export function createMicrokubesDocument(
   options?: SwaggerDocumentOptions,
 ): OpenAPIObject {
   const settings = moduleOptions(app);
-  const handlers = markHandlers(app);
+  const routes = handlerRoutes(app);
+  const marks = markHandlers(routes);
   let document: OpenAPIObject;
   try {
     document = SwaggerModule.createDocument(app, config, options);
   } finally {
-    handlers.restore();
+    marks.restore();
   }
-  describeSecurity(document, settings, handlers.byMark, globalGuards(app));
+  new SecurityDescription(document, settings, routes, marks.handlers, appConfig(app), options?.ignoreGlobalPrefix === true).describe();
   return document;
 }
 
@@ -55,121 +50,210 @@ function moduleOptions(app: INestApplication): ResolvedMicrokubesOptions {
   }
 }
 
+interface AppConfig {
+  globalPrefix: string;
+  globalGuards: readonly unknown[];
+}
+
+/** The global prefix and guards (`useGlobalGuards`, `APP_GUARD`), where @nestjs/swagger finds the app's config too. */
+function appConfig(app: INestApplication): AppConfig {
+  const config = (app as unknown as { config?: { getGlobalPrefix?(): string; getGlobalGuards?(): unknown[] } }).config;
+  const prefix = (config?.getGlobalPrefix?.() ?? '').replace(/^\/*/, '/').replace(/\/+$/, '');
+  return { globalPrefix: prefix === '/' ? '' : prefix, globalGuards: config?.getGlobalGuards?.() ?? [] };
+}
+
 /**
- * Marks each handler of the app's controllers with an extension @nestjs/swagger copies onto the
- * operations it documents (what `@ApiExtension` does): each operation then names its handler,
- * whatever its path, prefix, version or operationId. `restore()` puts the metadata back.
+ * Marks each handler with an extension @nestjs/swagger copies onto the operations it documents
+ * (what `@ApiExtension` does): each operation then names its handler, whatever its path, prefix,
+ * version or operationId. `restore()` puts the metadata back.
  */
-function markHandlers(app: INestApplication): { byMark: Map<number, Handler[]>; restore(): void } {
-  const byMark = new Map<number, Handler[]>();
+function markHandlers(routes: readonly HandlerRoute[]): { handlers: Map<number, HandlerRoute[]>; restore(): void } {
+  const handlers = new Map<number, HandlerRoute[]>();
   const marks = new Map<object, number>();
   const restores: Array<() => void> = [];
-  const scanner = new MetadataScanner();
-  for (const module of app.get(ModulesContainer, { strict: false }).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as Type | undefined;
-      if (!controller?.prototype) continue;
-      for (const name of scanner.getAllMethodNames(controller.prototype)) {
-        const handler = (controller.prototype as Record<string, unknown>)[name];
-        if (typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
-        let mark = marks.get(handler);
-        if (mark === undefined) {
-          mark = marks.size;
-          marks.set(handler, mark);
-          const own = Reflect.getOwnMetadata(DECORATORS.API_EXTENSION, handler) as Record<string, unknown> | undefined;
-          Reflect.defineMetadata(DECORATORS.API_EXTENSION, { ...own, [HANDLER_MARK]: mark }, handler);
-          restores.push(() =>
-            own === undefined ? Reflect.deleteMetadata(DECORATORS.API_EXTENSION, handler) : Reflect.defineMetadata(DECORATORS.API_EXTENSION, own, handler),
-          );
-          byMark.set(mark, []);
-        }
-        // A handler inherited by two controllers is one function: both are candidates.
-        byMark.get(mark)!.push({ controller, handler });
+  for (const route of routes) {
+    const { handler } = route;
+    let mark = marks.get(handler);
+    if (mark === undefined) {
+      mark = marks.size;
+      marks.set(handler, mark);
+      const own = Reflect.getOwnMetadata(DECORATORS.API_EXTENSION, handler) as Record<string, unknown> | undefined;
+      Reflect.defineMetadata(DECORATORS.API_EXTENSION, { ...own, [HANDLER_MARK]: mark }, handler);
+      restores.push(() =>
+        own === undefined ? Reflect.deleteMetadata(DECORATORS.API_EXTENSION, handler) : Reflect.defineMetadata(DECORATORS.API_EXTENSION, own, handler),
+      );
+      handlers.set(mark, []);
+    }
+    // A handler inherited by two controllers is one function: both are candidates.
+    handlers.get(mark)!.push(route);
+  }
+  return { handlers, restore: () => restores.forEach((restore) => restore()) };
+}
+
+interface DescribedOperation {
+  path: string;
+  method: string;
+  operation: OperationObject & Record<string, unknown>;
+  security?: RouteSecurity;
+}
+
+/** The module's security written into one document. */
+class SecurityDescription {
+  private readonly security: ResolvedSecurityOptions;
+  private readonly requirements: SecurityRequirementObject[];
+  private readonly documentWide: boolean;
+  private readonly unauthorized = { $ref: `#/components/responses/${RESPONSE_NAMES.unauthorized}` };
+  private readonly samlLogin?: { $ref: string };
+
+  constructor(
+    private readonly document: OpenAPIObject,
+    private readonly options: ResolvedMicrokubesOptions,
+    private readonly routes: readonly HandlerRoute[],
+    private readonly handlers: Map<number, HandlerRoute[]>,
+    private readonly app: AppConfig,
+    private readonly ignoreGlobalPrefix: boolean,
+  ) {
+    this.security = options.security;
+    // Off, no credentials are asked, and none would be taken.
+    this.requirements = this.security.disabled ? [] : securityRequirements(this.security);
+    this.documentWide = (document.security?.length ?? 0) > 0;
+    if (this.security.saml?.redirectBrowsers && !this.security.disabled) this.samlLogin = { $ref: `#/components/responses/${RESPONSE_NAMES.samlLogin}` };
+  }
+
+  describe(): void {
+    const operations = this.operations();
+    const seen = new Set<HandlerRoute>();
+    for (const described of operations) {
+      const mark = described.operation[HANDLER_MARK];
+      delete described.operation[HANDLER_MARK];
+      const candidates = typeof mark === 'number' ? this.servingOnly(this.handlers.get(mark) ?? [], described) : [];
+      candidates.forEach((route) => seen.add(route));
+      described.security = merged(candidates.map((route) => this.routeSecurity(route, described)));
+    }
+    // Handlers @nestjs/swagger left out because another took their operation (header or
+    // media-type versions of one path): a request may reach either, so both count.
+    for (const route of this.routes) {
+      if (seen.has(route)) continue;
+      for (const described of operations) {
+        if (!serves(route, described.method) || !route.paths.some((path) => samePath(path, this.runtimePath(described.path)))) continue;
+        described.security = merged([described.security, this.routeSecurity(route, described)]);
       }
     }
+    for (const described of operations) if (described.security) this.describeOperation(described, described.security);
+    for (const item of Object.values(this.document.webhooks ?? {})) {
+      for (const operation of Object.values(item as Record<string, unknown>)) if (isOperation(operation)) delete operation[HANDLER_MARK];
+    }
+    this.addModuleOperations();
+    this.addComponents();
   }
-  return { byMark, restore: () => restores.forEach((restore) => restore()) };
-}
 
-/** The app's global guards (`useGlobalGuards`, `APP_GUARD`), where @nestjs/swagger finds the app's config too. */
-function globalGuards(app: INestApplication): readonly unknown[] {
-  const config = (app as unknown as { config?: { getGlobalGuards?(): unknown[] } }).config;
-  return config?.getGlobalGuards?.() ?? [];
-}
+  private operations(): DescribedOperation[] {
+    const operations: DescribedOperation[] = [];
+    for (const [path, item] of Object.entries(this.document.paths ?? {})) {
+      // Every method @nestjs/swagger wrote, `search` of an @All() handler too.
+      for (const [method, operation] of Object.entries(item)) {
+        if (!NOT_OPERATIONS.has(method) && isOperation(operation)) operations.push({ path, method, operation: operation as unknown as DescribedOperation['operation'] });
+      }
+    }
+    return operations;
+  }
 
-function describeSecurity(document: OpenAPIObject, options: ResolvedMicrokubesOptions, handlers: Map<number, Handler[]>, guards: readonly unknown[]): void {
-  const { security } = options;
-  const requirements = securityRequirements(security);
-  const documentWide = (document.security?.length ?? 0) > 0;
-  const unauthorized = { $ref: `#/components/responses/${RESPONSE_NAMES.unauthorized}` };
-  const samlLogin = security.saml?.redirectBrowsers ? { $ref: `#/components/responses/${RESPONSE_NAMES.samlLogin}` } : undefined;
+  /** Of a function two controllers inherit, the controller whose route this is. */
+  private servingOnly(candidates: HandlerRoute[], described: DescribedOperation): HandlerRoute[] {
+    if (candidates.length <= 1) return candidates;
+    const serving = candidates.filter((route) => route.paths.some((path) => samePath(path, this.runtimePath(described.path))));
+    return serving.length > 0 ? serving : candidates;
+  }
 
-  const describe = (operation: OperationObject, method: string, route: RouteSecurity) => {
+  private routeSecurity(route: HandlerRoute, described: DescribedOperation): RouteSecurity | undefined {
+    // Public routes are judged on the path the router serves, the global prefix included.
+    const path = route.paths.find((candidate) => samePath(candidate, this.runtimePath(described.path))) ?? this.runtimePath(described.path);
+    return routeSecurity({ controller: route.controller, handler: route.handler, method: described.method, path }, this.options, this.app.globalGuards);
+  }
+
+  /** The path the router serves for a path of the document (which lacks the prefix with `ignoreGlobalPrefix`). */
+  private runtimePath(path: string): string {
+    return this.ignoreGlobalPrefix && this.app.globalPrefix ? `${this.app.globalPrefix}${path === '/' ? '' : path}` : path;
+  }
+
+  private describeOperation({ operation, method }: DescribedOperation, route: RouteSecurity): void {
     if (route.access === 'public') {
       // No credentials are asked: none of ours, and none from the document's defaults.
       const others = (operation.security ?? []).filter((requirement) => !Object.keys(requirement).some((name) => OUR_SCHEMES.has(name)));
-      if (others.length > 0 || operation.security || documentWide) operation.security = others;
+      if (others.length > 0 || operation.security || this.documentWide) operation.security = others;
       return;
     }
-    if (requirements.length > 0) operation.security = route.access === 'partly-public' ? [{}, ...requirements] : [...requirements];
-    operation.responses['401'] = unauthorized;
-    if (samlLogin && (method === 'get' || method === 'head')) operation.responses['302'] = samlLogin;
+    if (this.requirements.length > 0) operation.security = route.access === 'partly-public' ? [{}, ...this.requirements] : [...this.requirements];
+    else if (this.documentWide) operation.security = [];
+    operation.responses['401'] = this.unauthorized;
+    if (this.samlLogin && (method === 'get' || method === 'head')) operation.responses['302'] = this.samlLogin;
     const forbidden = forbiddenResponse(route);
     if (forbidden) operation.responses['403'] = forbidden;
-    if (route.access === 'partly-public') {
-      const note = 'Public for some values of its path parameters (security.publicRoutes); the others need credentials.';
-      operation.description = operation.description ? `${operation.description}\n\n${note}` : note;
-    }
-  };
+    const note =
+      this.requirements.length === 0
+        ? 'security.disable is on, and an access rule needs a caller: every request is refused.'
+        : route.access === 'partly-public'
+          ? 'Public for some requests (some values of its path parameters, or another handler on this path); the others need credentials.'
+          : undefined;
+    if (note) operation.description = operation.description ? `${operation.description}\n\n${note}` : note;
+  }
 
-  for (const [path, item] of Object.entries(document.paths ?? {})) {
-    // Every method @nestjs/swagger wrote, `search` of an @All() handler too.
-    for (const [method, value] of Object.entries(item)) {
-      if (NOT_OPERATIONS.has(method) || typeof value !== 'object' || value === null) continue;
-      const operation = value as OperationObject & Record<string, unknown>;
-      const mark = operation[HANDLER_MARK];
-      delete operation[HANDLER_MARK];
-      const candidates = typeof mark === 'number' ? (handlers.get(mark) ?? []) : [];
-      const route = mostDemanding(candidates.map((candidate) => routeSecurity({ ...candidate, method, path } satisfies DocumentedRoute, options, guards)));
-      if (route) describe(operation, method, route);
+  private addModuleOperations(): void {
+    const { endpoints } = this.options;
+    for (const [path, operation] of moduleOperations(endpoints)) {
+      // The app's own GET route of that path answers there (the module warns and does not serve
+      // it), documented or not.
+      if (this.document.paths[path]?.get || this.routes.some((route) => serves(route, 'get') && route.paths.some((served) => samePath(served, path)))) continue;
+      if (endpoints.healthCheck && path === endpoints.healthCheck.path && !endpoints.healthCheck.public) {
+        if (this.requirements.length > 0) operation.security = [...this.requirements];
+        else if (this.documentWide) operation.security = [];
+        operation.responses['401'] = this.unauthorized;
+      } else if (this.documentWide) {
+        operation.security = [];
+      }
+      // Outside the global prefix: where the servers carry it (with ignoreGlobalPrefix), not here.
+      const servers = this.ignoreGlobalPrefix && this.app.globalPrefix ? this.serversWithoutPrefix() : undefined;
+      if (servers) operation.servers = servers;
+      this.document.paths[path] = { ...this.document.paths[path], get: operation };
     }
   }
 
-  for (const [path, operation] of moduleOperations(options.endpoints)) {
-    // The app's own GET route of that path answers there (the module warns and does not serve it).
-    if (document.paths[path]?.get) continue;
-    const healthCheck = options.endpoints.healthCheck;
-    if (healthCheck && path === healthCheck.path && !healthCheck.public) {
-      if (requirements.length > 0) operation.security = [...requirements];
-      operation.responses['401'] = unauthorized;
-    } else if (documentWide) {
-      operation.security = [];
-    }
-    document.paths[path] = { ...document.paths[path], get: operation };
+  private serversWithoutPrefix(): OpenAPIObject['servers'] {
+    const servers = this.document.servers ?? [];
+    if (!servers.some((server) => server.url.replace(/\/+$/, '').endsWith(this.app.globalPrefix))) return undefined;
+    return servers.map((server) => {
+      const url = server.url.replace(/\/+$/, '');
+      return url.endsWith(this.app.globalPrefix) ? { ...server, url: url.slice(0, -this.app.globalPrefix.length) || '/' } : server;
+    });
   }
 
-  document.components ??= {};
-  document.components.securitySchemes = { ...document.components.securitySchemes, ...securitySchemes(security) };
-  document.components.schemas = { ...document.components.schemas, [ERROR_SCHEMA_NAME]: ERROR_SCHEMA };
-  document.components.responses = {
-    ...document.components.responses,
-    [RESPONSE_NAMES.unauthorized]: unauthorizedResponse(security),
-    ...(samlLogin && { [RESPONSE_NAMES.samlLogin]: samlLoginResponse() }),
-  };
+  private addComponents(): void {
+    const components = (this.document.components ??= {});
+    if (!this.security.disabled) components.securitySchemes = { ...components.securitySchemes, ...securitySchemes(this.security) };
+    components.schemas = { ...components.schemas, [ERROR_SCHEMA_NAME]: ERROR_SCHEMA };
+    components.responses = {
+      ...components.responses,
+      [RESPONSE_NAMES.unauthorized]: unauthorizedResponse(this.security),
+      ...(this.samlLogin && { [RESPONSE_NAMES.samlLogin]: samlLoginResponse() }),
+    };
+  }
+}
+
+function isOperation(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && 'responses' in value;
 }
 
 /**
- * One function serving two controllers (inherited), told apart by nothing in the document: the
- * document claims the most a request may need, so that a client that follows it is never refused
- * for lack of credentials.
+ * What one operation asks where several handlers may answer it (a function two controllers
+ * inherit, header versions of one path): what they all ask, else partly public; every 403 any of
+ * them may give. A handler no module guard guards lets every request through.
  */
-function mostDemanding(routes: Array<RouteSecurity | undefined>): RouteSecurity | undefined {
+function merged(routes: Array<RouteSecurity | undefined>): RouteSecurity | undefined {
   const guarded = routes.filter((route): route is RouteSecurity => route !== undefined);
-  if (guarded.length <= 1) return guarded[0];
-  const rank = { public: 0, 'partly-public': 1, secured: 2 } as const;
-  const access = guarded.reduce((most, route) => (rank[route.access] > rank[most] ? route.access : most), guarded[0]!.access);
+  if (guarded.length === 0 || routes.length === 1) return guarded[0];
+  const accesses = new Set(routes.map((route) => route?.access ?? 'public'));
   return {
-    access,
+    access: accesses.size === 1 ? guarded[0]!.access : 'partly-public',
     roles: guarded.find((route) => route.roles)?.roles,
     grants: guarded.find((route) => route.grants)?.grants,
     policies: guarded.some((route) => route.policies),

@@ -41,8 +41,11 @@ export interface DocumentedRoute {
   path: string;
 }
 
-/** Stand-ins for a path parameter, of different shapes: a public route that matches some and not others is partly public. */
-const PROBES = ['1', 'x', 'A-z_0.~'];
+/**
+ * Stand-ins for a path parameter, of different shapes (a wildcard's of several segments): a public
+ * route that matches some and not others is partly public.
+ */
+const PROBES = ['1', 'x', 'A-z_0.~', 'x/y'];
 
 /**
  * The security of a route, or undefined when none of the module's guards guards it (the
@@ -51,7 +54,9 @@ const PROBES = ['1', 'x', 'A-z_0.~'];
 export function routeSecurity(route: DocumentedRoute, options: ResolvedMicrokubesOptions, globalGuards: readonly unknown[]): RouteSecurity | undefined {
   const { controller, handler } = route;
   const guards = [...globalGuards, ...guardsOf(controller), ...guardsOf(handler)];
-  const guardedBy = (guard: Type) => guards.some((entry) => entry === guard || entry instanceof guard);
+  // A guard class, an instance, or a subclass of either.
+  const guardedBy = (guard: Type) =>
+    guards.some((entry) => entry === guard || entry instanceof guard || (typeof entry === 'function' && entry.prototype instanceof guard));
   // The handler's, else the class's: Reflector.getAllAndOverride, as the guards read it.
   const metadata = <T>(key: string): T | undefined =>
     (Reflect.getMetadata(key, handler) as T | undefined) ?? (Reflect.getMetadata(key, controller) as T | undefined);
@@ -72,8 +77,9 @@ export function routeSecurity(route: DocumentedRoute, options: ResolvedMicrokube
 
   // An access guard judges a caller: without one it refuses 401, whatever made the route public.
   const access = roles || grants || aclNeedsCaller ? 'secured' : authentication(route, options, metadata<boolean>(IS_PUBLIC_KEY));
-  // MicrokubesAuthGuard checks the policies of the requests it authenticates.
-  const policies = !skipAcl && (aclGuard || (authGuard && options.acl.enforcePolicies && access !== 'public'));
+  // MicrokubesAuthGuard checks the policies of every caller it authenticates, for itself or for an
+  // access guard.
+  const policies = !skipAcl && (aclGuard || (options.acl.enforcePolicies && access !== 'public'));
   return {
     access,
     ...(roles && { roles }),

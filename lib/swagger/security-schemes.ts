@@ -13,11 +13,12 @@ export function securitySchemes(security: ResolvedSecurityOptions): Record<strin
   const schemes: Record<string, SecuritySchemeObject> = {};
   const { jwt, oauth2, saml } = security;
   if (jwt) {
-    const signIn = jwt.tokenUrl ? ` Sign in at ${jwt.tokenUrl} for one.` : '';
+    const signIn = jwt.tokenUrl ? ` Sign in at \`${jwt.tokenUrl}\` for one.` : '';
     schemes[SCHEME_NAMES.jwt] = tokenScheme(jwt, `A JWT of the platform's jwt-issuer${issuers(jwt)}.${signIn}`);
   }
   if (oauth2) {
-    const description = `An OAuth2 access token, a JWT of the authorization server${issuers(oauth2)}.`;
+    const required = oauth2.requiredScopes.length > 0 && !oauth2.tokenUrl ? ` It must carry the scopes ${oauth2.requiredScopes.map((scope) => `\`${scope}\``).join(', ')}.` : '';
+    const description = `An OAuth2 access token, a JWT of the authorization server${issuers(oauth2)}.${required}`;
     const scopes = Object.fromEntries(oauth2.requiredScopes.map((scope) => [scope, 'required by every secured operation']));
     schemes[SCHEME_NAMES.oauth2] = oauth2.tokenUrl
       ? {
@@ -44,7 +45,8 @@ export function securitySchemes(security: ResolvedSecurityOptions): Record<strin
 export function securityRequirements(security: ResolvedSecurityOptions): SecurityRequirementObject[] {
   return [
     ...(security.jwt ? [{ [SCHEME_NAMES.jwt]: [] }] : []),
-    ...(security.oauth2 ? [{ [SCHEME_NAMES.oauth2]: [...security.oauth2.requiredScopes] }] : []),
+    // Scopes only on an oauth2 scheme (OpenAPI 3.0 wants none on others).
+    ...(security.oauth2 ? [{ [SCHEME_NAMES.oauth2]: security.oauth2.tokenUrl ? [...security.oauth2.requiredScopes] : [] }] : []),
     ...(security.saml ? [{ [SCHEME_NAMES.saml]: [] }] : []),
   ];
 }

@@ -1,5 +1,5 @@
 import { All, Controller, Get, Options, Param, Post, UseGuards, VersioningType, type INestApplication } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtension, DECORATORS, DocumentBuilder, SwaggerModule, type OpenAPIObject, type OperationObject } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExcludeEndpoint, ApiExtension, DECORATORS, DocumentBuilder, SwaggerModule, type OpenAPIObject, type OperationObject } from '@nestjs/swagger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AccessControlGuard, AclGuard, MicrokubesAuthGuard, MicrokubesModule, Public, Roles, RolesGuard, SkipAcl, UseRoles,
@@ -62,6 +62,24 @@ class ItemsController {
   create() {
     return { created: true };
   }
+
+  /** `security.publicRoutes` has `/items/static/[^/]+`: public for one segment, not for two. */
+  @Get('static/*')
+  asset() {
+    return { asset: true };
+  }
+}
+
+/** A guard of the app's own, extending the module's: the document knows it for what it is. */
+class TenantAuthGuard extends MicrokubesAuthGuard {}
+
+@Controller('tenant')
+@UseGuards(TenantAuthGuard)
+class TenantController {
+  @Get()
+  tenant() {
+    return { tenant: true };
+  }
 }
 
 @Controller('mixed')
@@ -103,6 +121,14 @@ class RolesController {
   publicButRoles() {
     return { ok: true };
   }
+
+  /** As above, under a deny policy: the caller authenticated for its roles is judged by the policies too. */
+  @Public()
+  @Roles('admin')
+  @Get('sealed')
+  sealed() {
+    return { sealed: true };
+  }
 }
 
 @Controller('grants')
@@ -138,25 +164,31 @@ function optionsFor(keys: PlatformKeysDir): MicrokubesModuleOptions {
     watchKeys: false,
     version: '3.2.1',
     security: {
-      publicRoutes: ['/items/files/[0-9]+'],
+      publicRoutes: ['/items/files/[0-9]+', '/items/static/[^/]+'],
       jwt: { tokenUrl: 'https://auth.example.com/jwt' },
       oauth2: { requiredScopes: ['api:read'], ...OAUTH2 },
       realm: 'items',
     },
     acl: {
       grants: { user: { reports: { 'read:any': ['*'] } } },
-      policies: [{ id: 'users', effect: 'allow', subjects: ['<.+>'], resources: ['/<.+>'], actions: ['api:<read|write>'], conditions: { roles: { type: 'RolesCondition', options: { values: ['user'] } } } }],
+      policies: [
+        { id: 'users', effect: 'allow', subjects: ['<.+>'], resources: ['/<.+>'], actions: ['api:<read|write>'], conditions: { roles: { type: 'RolesCondition', options: { values: ['user'] } } } },
+        { id: 'admins', effect: 'allow', subjects: ['<.+>'], resources: ['/roles/<.+>'], actions: ['api:read'], conditions: { roles: { type: 'RolesCondition', options: { values: ['admin'] } } } },
+        { id: 'sealed', effect: 'deny', subjects: ['<.+>'], resources: ['/roles/sealed'], actions: ['<.+>'] },
+      ],
     },
   };
 }
 
-const CONTROLLERS = [UnguardedController, ItemsController, MixedController, RolesController, GrantsController, AclController];
+const CONTROLLERS = [UnguardedController, ItemsController, MixedController, RolesController, GrantsController, AclController, TenantController];
 const config = () => new DocumentBuilder().setOpenAPIVersion('3.1.0').setTitle('items').build();
 const op = (document: OpenAPIObject, method: string, path: string): OperationObject => {
   const operation = (document.paths[path] as Record<string, OperationObject> | undefined)?.[method];
   if (!operation) throw new Error(`${method} ${path} is not in the document`);
   return operation;
 };
+/** The description of an operation's 403, if it has one. */
+const forbidden = (operation: OperationObject): string | undefined => (operation.responses['403'] as { description?: string } | undefined)?.description;
 const SECURED = [{ [SCHEME_NAMES.jwt]: [] }, { [SCHEME_NAMES.oauth2]: ['api:read'] }];
 const UNAUTHORIZED = { $ref: `#/components/responses/${RESPONSE_NAMES.unauthorized}` };
 
@@ -201,14 +233,14 @@ describe.each(PLATFORMS)('createMicrokubesDocument on %s', (platform: HttpPlatfo
       expect(operation.security, `${method} ${path}`).toEqual(SECURED);
       expect(operation.responses['401'], `${method} ${path}`).toEqual(UNAUTHORIZED);
       // The policies apply to every route MicrokubesAuthGuard authenticates; api:read for OAuth2 tokens.
-      expect(operation.responses['403']?.description).toContain('ACL policies');
-      expect(operation.responses['403']?.description).toContain('`api:read`');
+      expect(forbidden(operation)).toContain('ACL policies');
+      expect(forbidden(operation)).toContain('`api:read`');
     }
-    expect(op(document, 'get', '/roles/all').responses['403']?.description).toContain('all of the roles `admin`, `auditor`');
+    expect(forbidden(op(document, 'get', '/roles/all'))).toContain('all of the roles `admin`, `auditor`');
     expect(op(document, 'get', '/roles/public-but-roles')).toMatchObject({ security: SECURED, responses: { '401': UNAUTHORIZED } });
-    expect(op(document, 'get', '/roles/public-but-roles').responses['403']?.description).toContain('the role `admin`');
-    expect(op(document, 'get', '/grants').responses['403']?.description).toContain('the grant `read` on `reports` (any)');
-    expect(op(document, 'get', '/acl').responses['403']?.description).toContain('ACL policies');
+    expect(forbidden(op(document, 'get', '/roles/public-but-roles'))).toContain('the role `admin`');
+    expect(forbidden(op(document, 'get', '/grants'))).toContain('the grant `read` on `reports` (any)');
+    expect(forbidden(op(document, 'get', '/acl'))).toContain('ACL policies');
     // AclGuard with @SkipAcl() asks nothing.
     expect(op(document, 'get', '/acl/skipped')).toEqual({ operationId: 'AclController_skipped', parameters: [], responses: { '200': { description: '' } }, tags: ['Acl'] });
   });
@@ -225,7 +257,21 @@ describe.each(PLATFORMS)('createMicrokubesDocument on %s', (platform: HttpPlatfo
     expect(op(document, 'get', '/roles/none').responses['401']).toBeUndefined();
     // Public for `/items/files/1`, not for `/items/files/x`: credentials are optional ({}).
     expect(op(document, 'get', '/items/files/{name}')).toMatchObject({ security: [{}, ...SECURED], responses: { '401': UNAUTHORIZED } });
-    expect(op(document, 'get', '/items/files/{name}').description).toContain('Public for some values');
+    expect(op(document, 'get', '/items/files/{name}').description).toContain('Public for some requests');
+    // A wildcard: public for one segment, secured for two.
+    expect(op(document, 'get', '/items/static/{path}')).toMatchObject({ security: [{}, ...SECURED], responses: { '401': UNAUTHORIZED } });
+  });
+
+  it('knows a guard that extends the module\'s, and the policies an access guard\'s caller is judged by', async () => {
+    expect(op(document, 'get', '/tenant')).toMatchObject({ security: SECURED, responses: { '401': UNAUTHORIZED } });
+    expect((await fetch(`${running.url}/tenant`)).status).toBe(401);
+    expect(forbidden(op(document, 'get', '/roles/sealed'))).toContain('ACL policies');
+    expect(forbidden(op(document, 'get', '/roles/all'))).toContain('ACL policies');
+    const admin = jwtIssuerToken(keys.default.privateKey, { userId: 'u-9', username: 'root@example.com', roles: ['admin'] });
+    // The role is held, and the deny policy wins: 403, before and after the role check alike.
+    expect((await fetch(`${running.url}/roles/sealed`, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(403);
+    expect((await fetch(`${running.url}/items/static/a`)).status).toBe(200);
+    expect((await fetch(`${running.url}/items/static/a/b`)).status).toBe(401);
   });
 
   it('documents GET /healthcheck and GET /version with their bodies', () => {
@@ -311,6 +357,12 @@ describe('createMicrokubesDocument with a global guard, a global prefix and vers
     open() {
       return { open: true };
     }
+
+    /** Public by `security.publicRoutes`, which is matched on the path with its prefix. */
+    @Get('free')
+    free() {
+      return { free: true };
+    }
   }
 
   beforeAll(async () => {
@@ -331,6 +383,7 @@ describe('createMicrokubesDocument with a global guard, a global prefix and vers
             healthCheck: { public: false },
             security: {
               globalGuard: true,
+              publicRoutes: ['/api/v2/things/free'],
               jwt: { header: 'x-token', scheme: null },
               oauth2: false,
               saml: { entityId: 'http://127.0.0.1/saml/metadata', acsUrl: 'http://127.0.0.1/saml/acs', idpEntityId: 'https://idp.example.com', idpSsoUrl: 'https://idp.example.com/sso', idpCert: 'service.cert' },
@@ -346,6 +399,14 @@ describe('createMicrokubesDocument with a global guard, a global prefix and vers
   afterAll(async () => {
     await running?.close();
     keys?.remove();
+  });
+
+  it('with ignoreGlobalPrefix, judges public routes on the served path, and keeps the module\'s routes outside the prefix', async () => {
+    const document = createMicrokubesDocument(running.app, new DocumentBuilder().setOpenAPIVersion('3.1.0').addServer('/api').build(), { ignoreGlobalPrefix: true });
+    expect(op(document, 'get', '/v2/things/free').security).toBeUndefined();
+    expect(op(document, 'get', '/v2/things').security).toEqual([{ jwt: [] }, { saml: [] }]);
+    expect(op(document, 'get', '/healthcheck').servers).toEqual([{ url: '/' }]);
+    expect((await fetch(`${running.url}/api/v2/things/free`)).status).toBe(200);
   });
 
   it('documents the header token, the session cookie, the browser redirect and the secured health check', async () => {
@@ -370,11 +431,12 @@ describe('createMicrokubesDocument with a global guard, a global prefix and vers
     expect(walked.map(({ method, target, status }) => `${method} ${target} ${status}`)).toEqual([
       'get /api/v2/things 401',
       'get /api/v2/things/open 200',
+      'get /api/v2/things/free 200',
       'get /healthcheck 401',
       'get /version 200',
     ]);
     const token = jwtIssuerToken(keys.default.privateKey, { userId: 'u-1', username: 'jane@example.com' });
-    expect((await walk(running.url, document, { 'x-token': token })).map(({ status }) => status)).toEqual([200, 200, 200, 200]);
+    expect((await walk(running.url, document, { 'x-token': token })).map(({ status }) => status)).toEqual([200, 200, 200, 200, 200]);
     // A browser without a session: to the IdP, as the 302 says.
     const browser = await fetch(`${running.url}/api/v2/things`, { headers: { accept: 'text/html' }, redirect: 'manual' });
     expect(browser.status).toBe(302);
@@ -404,6 +466,94 @@ describe('createMicrokubesDocument beside what the app documents itself', () => 
       expect(op(document, 'get', '/healthcheck').security).toEqual([]);
       expect(operationsOf(document).find((o) => o.path === '/healthcheck')?.documented).toBe('public');
       expect(await (await fetch(`${running.url}/version`)).json()).toEqual({ mine: true });
+    } finally {
+      await running.close();
+      keys.remove();
+    }
+  });
+
+  it("leaves out the module's /healthcheck where the app serves its own, even one it keeps out of the document", async () => {
+    @Controller()
+    @UseGuards(MicrokubesAuthGuard)
+    class OwnHealthController {
+      @Get('healthcheck')
+      @ApiExcludeEndpoint()
+      health() {
+        return { mine: true };
+      }
+    }
+    const keys = platformKeysDir();
+    const running = await startApp('fastify', { imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, watchKeys: false })], controllers: [OwnHealthController] });
+    try {
+      const document = createMicrokubesDocument(running.app, config());
+      expect(document.paths['/healthcheck']).toBeUndefined();
+      expect((await fetch(`${running.url}/healthcheck`)).status).toBe(401);
+    } finally {
+      await running.close();
+      keys.remove();
+    }
+  });
+
+  it('calls partly public an operation two header versions share, one public and one secured', async () => {
+    @Controller({ path: 'greeting', version: '1' })
+    class GreetingV1Controller {
+      @Public()
+      @Get()
+      greet() {
+        return { v: 1 };
+      }
+    }
+    @Controller({ path: 'greeting', version: '2' })
+    @UseGuards(MicrokubesAuthGuard)
+    class GreetingV2Controller {
+      @Get()
+      greet() {
+        return { v: 2 };
+      }
+    }
+    const keys = platformKeysDir();
+    for (const controllers of [[GreetingV1Controller, GreetingV2Controller], [GreetingV2Controller, GreetingV1Controller]]) {
+      const running = await startApp('express', { imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, watchKeys: false, security: { oauth2: false } })], controllers }, 0, {
+        setup: (app) => app.enableVersioning({ type: VersioningType.HEADER, header: 'x-version' }),
+      });
+      try {
+        const document = createMicrokubesDocument(running.app, config());
+        expect(op(document, 'get', '/greeting')).toMatchObject({ security: [{}, { jwt: [] }], responses: { '401': UNAUTHORIZED } });
+        expect((await fetch(`${running.url}/greeting`, { headers: { 'x-version': '1' } })).status).toBe(200);
+        expect((await fetch(`${running.url}/greeting`, { headers: { 'x-version': '2' } })).status).toBe(401);
+      } finally {
+        await running.close();
+      }
+    }
+    keys.remove();
+  });
+
+  it('with security.disable, asks for no credentials, and says which operations refuse every request', async () => {
+    @Controller('off')
+    @UseGuards(MicrokubesAuthGuard, RolesGuard)
+    class OffController {
+      @Get()
+      open() {
+        return { open: true };
+      }
+
+      @Get('admin')
+      @Roles('admin')
+      admin() {
+        return { admin: true };
+      }
+    }
+    const keys = platformKeysDir();
+    const running = await startApp('express', { imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, watchKeys: false, security: { disable: true } })], controllers: [OffController] });
+    try {
+      const document = createMicrokubesDocument(running.app, config());
+      expect(document.components?.securitySchemes).toBeUndefined();
+      expect(op(document, 'get', '/off').security).toBeUndefined();
+      expect(op(document, 'get', '/off/admin')).toMatchObject({ responses: { '401': UNAUTHORIZED }, description: expect.stringContaining('every request is refused') });
+      expect(op(document, 'get', '/off/admin').security).toBeUndefined();
+      expect((await fetch(`${running.url}/off`)).status).toBe(200);
+      const refused = await fetch(`${running.url}/off/admin`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+      expect([refused.status, refused.headers.get('www-authenticate'), await refused.json()]).toEqual([401, null, { code: 401, message: 'not authenticated' }]);
     } finally {
       await running.close();
       keys.remove();
