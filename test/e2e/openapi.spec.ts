@@ -190,6 +190,7 @@ const op = (document: OpenAPIObject, method: string, path: string): OperationObj
 /** The description of an operation's 403, if it has one. */
 const forbidden = (operation: OperationObject): string | undefined => (operation.responses['403'] as { description?: string } | undefined)?.description;
 const SECURED = [{ [SCHEME_NAMES.jwt]: [] }, { [SCHEME_NAMES.oauth2]: ['api:read'] }];
+const SECURED_NO_SCOPES = [{ [SCHEME_NAMES.jwt]: [] }, { [SCHEME_NAMES.oauth2]: [] }];
 const UNAUTHORIZED = { $ref: `#/components/responses/${RESPONSE_NAMES.unauthorized}` };
 
 describe.each(PLATFORMS)('createMicrokubesDocument on %s', (platform: HttpPlatform) => {
@@ -554,6 +555,33 @@ describe('createMicrokubesDocument beside what the app documents itself', () => 
       expect((await fetch(`${running.url}/off`)).status).toBe(200);
       const refused = await fetch(`${running.url}/off/admin`, { headers: { accept: 'text/html' }, redirect: 'manual' });
       expect([refused.status, refused.headers.get('www-authenticate'), await refused.json()]).toEqual([401, null, { code: 401, message: 'not authenticated' }]);
+    } finally {
+      await running.close();
+      keys.remove();
+    }
+  });
+
+  it('tells apart two controllers that inherit one handler, by the path each serves', async () => {
+    class BaseController {
+      @Get('x')
+      x() {
+        return { x: true };
+      }
+    }
+    @Controller('pub')
+    @Public()
+    @UseGuards(MicrokubesAuthGuard)
+    class PublicController extends BaseController {}
+    @Controller('sec')
+    @UseGuards(MicrokubesAuthGuard)
+    class SecuredController extends BaseController {}
+    const keys = platformKeysDir();
+    const running = await startApp('express', { imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, watchKeys: false })], controllers: [PublicController, SecuredController] });
+    try {
+      const document = createMicrokubesDocument(running.app, config());
+      expect(op(document, 'get', '/pub/x').security).toBeUndefined();
+      expect(op(document, 'get', '/sec/x')).toMatchObject({ security: SECURED_NO_SCOPES, responses: { '401': UNAUTHORIZED } });
+      expect((await walk(running.url, document)).map(({ target, status }) => `${target} ${status}`)).toEqual(['/pub/x 200', '/sec/x 401', '/healthcheck 200']);
     } finally {
       await running.close();
       keys.remove();

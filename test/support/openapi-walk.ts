@@ -32,7 +32,7 @@ export function operationsOf(document: OpenAPIObject): DocumentedOperation[] {
 /** The document checked against the OpenAPI 3.1 JSON schema; the validator's errors, if any. */
 export async function openApiErrors(document: unknown): Promise<unknown[]> {
   const validator = new Validator();
-  const result = await validator.validate(JSON.parse(JSON.stringify(document)) as object);
+  const result = await validator.validate(JSON.parse(JSON.stringify(document)) as Parameters<Validator['validate']>[0]);
   return result.valid ? [] : (result.errors as unknown[]);
 }
 
