@@ -20,10 +20,15 @@ export async function authenticatedCaller(context: ExecutionContext, authGuard: 
     refuseContext(logger, context);
     return undefined;
   }
-  // A caller kept on a socket past its token's exp is authenticated again (and refused).
   const known = callerOf(context);
-  if ((!known || expired(known)) && !(await authGuard.canActivate(context))) return undefined;
-  if (!callerOf(context)) await authGuard.authenticatePassedCall(context, transport);
+  if (!known) {
+    if (!(await authGuard.canActivate(context))) return undefined;
+    if (!callerOf(context)) await authGuard.authenticatePassedCall(context, transport);
+  } else if (expired(known) && !(await authGuard.authenticatePassedCall(context, transport))) {
+    // A caller kept on a socket past its token's exp is authenticated again (and refused), on a
+    // public handler too; with security off, refused as it stands.
+    return transport.refuse(context, { status: 401, message: 'token expired' });
+  }
   const auth = callerOf(context);
   if (auth) return { auth, transport };
   // Only with security off: no credentials would be taken, so no challenge asks for them.

@@ -34,8 +34,10 @@ export class HealthCheckRoute implements OnModuleInit {
     if (!settings || !adapter) return;
     const indicators: HealthIndicatorFunction[] = [() => this.keys.check()];
     if (this.gateway.configured) indicators.push(() => this.gateway.check());
+    // With security off, nothing is authenticated: the guard lets every request through, and so does this.
+    const authenticated = !settings.public && !this.options.security.disabled;
     const served = serveModuleGetRoute(adapter, settings.path, async (request, response) => {
-      if (!settings.public) {
+      if (authenticated) {
         const refused = await this.refusal(request);
         if (refused) return refused;
       }
@@ -46,7 +48,7 @@ export class HealthCheckRoute implements OnModuleInit {
         throw error;
       }
     }, this.logger, 'healthCheck.path');
-    if (served) this.logger.log(`Health check at GET ${settings.path}${settings.public ? '' : ' (authenticated)'}`);
+    if (served) this.logger.log(`Health check at GET ${settings.path}${authenticated ? ' (authenticated)' : ''}`);
   }
 
   /** With `public: false`: 401 unless the request carries credentials MicrokubesAuthGuard would take. */

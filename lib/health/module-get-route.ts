@@ -47,12 +47,17 @@ export function serveModuleGetRoute(
   return true;
 }
 
-/** Fastify refuses a second route on a path and Express would never reach it: ask each first. */
+/**
+ * Fastify refuses a second route on a path and Express would never reach it: ask each first.
+ * Express runs the app's routes first, by pattern: `/:code` answers `/healthcheck` too.
+ */
 function appHasGetRoute(adapter: AbstractHttpAdapter, path: string): boolean {
   const instance = adapter.getInstance<{
     hasRoute?: (route: { method: string; url: string }) => boolean;
-    router?: { stack?: Array<{ route?: { path?: unknown; methods?: Record<string, boolean> } }> };
+    router?: { stack?: Array<{ route?: { path?: unknown; methods?: Record<string, boolean> }; match?: (path: string) => unknown }> };
   }>();
   if (typeof instance.hasRoute === 'function') return instance.hasRoute({ method: 'GET', url: path });
-  return (instance.router?.stack ?? []).some((layer) => layer.route?.path === path && layer.route.methods?.get === true);
+  return (instance.router?.stack ?? []).some(
+    (layer) => layer.route?.methods?.get === true && (layer.route.path === path || (typeof layer.match === 'function' && !!layer.match(path))),
+  );
 }

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DECORATORS, SwaggerModule, type OpenAPIObject, type OperationObject, type SecurityRequirementObject, type SwaggerDocumentOptions } from '@nestjs/swagger';
 import type { ResolvedMicrokubesOptions, ResolvedSecurityOptions } from '../config/resolved-options.js';
 import { MICROKUBES_OPTIONS } from '../microkubes.constants.js';
-import { handlerRoutes, samePath, serves, type HandlerRoute } from './handler-routes.js';
+import { documentForm, handlerRoutes, probesOf, samePath, serves, type HandlerRoute, type ServedPath } from './handler-routes.js';
 import { moduleOperations } from './module-operations.js';
 import { routeSecurity, type RouteSecurity } from './route-security.js';
 import { ERROR_SCHEMA, ERROR_SCHEMA_NAME, forbiddenResponse, RESPONSE_NAMES, samlLoginResponse, unauthorizedResponse } from './security-responses.js';
@@ -51,15 +51,22 @@ function moduleOptions(app: INestApplication): ResolvedMicrokubesOptions {
 }
 
 interface AppConfig {
+  /** In the document's form (`/tenants/{tenant}`), or empty. */
   globalPrefix: string;
   globalGuards: readonly unknown[];
+  /** Express matches the app's routes before the module's, by pattern; Fastify prefers a static path. */
+  express: boolean;
 }
 
 /** The global prefix and guards (`useGlobalGuards`, `APP_GUARD`), where @nestjs/swagger finds the app's config too. */
 function appConfig(app: INestApplication): AppConfig {
   const config = (app as unknown as { config?: { getGlobalPrefix?(): string; getGlobalGuards?(): unknown[] } }).config;
-  const prefix = (config?.getGlobalPrefix?.() ?? '').replace(/^\/*/, '/').replace(/\/+$/, '');
-  return { globalPrefix: prefix === '/' ? '' : prefix, globalGuards: config?.getGlobalGuards?.() ?? [] };
+  const prefix = documentForm((config?.getGlobalPrefix?.() ?? '').replace(/^\/*/, '/').replace(/\/+$/, ''));
+  return {
+    globalPrefix: prefix === '/' ? '' : prefix,
+    globalGuards: config?.getGlobalGuards?.() ?? [],
+    express: app.getHttpAdapter()?.getType?.() === 'express',
+  };
 }
 
 /**
@@ -135,7 +142,7 @@ class SecurityDescription {
     for (const route of this.routes) {
       if (seen.has(route)) continue;
       for (const described of operations) {
-        if (!serves(route, described.method) || !route.paths.some((path) => samePath(path, this.runtimePath(described.path)))) continue;
+        if (!serves(route, described.method) || !this.served(route, described)) continue;
         described.security = merged([described.security, this.routeSecurity(route, described)]);
       }
     }
@@ -161,18 +168,28 @@ class SecurityDescription {
   /** Of a function two controllers inherit, the controller whose route this is. */
   private servingOnly(candidates: HandlerRoute[], described: DescribedOperation): HandlerRoute[] {
     if (candidates.length <= 1) return candidates;
-    const serving = candidates.filter((route) => route.paths.some((path) => samePath(path, this.runtimePath(described.path))));
+    const serving = candidates.filter((route) => this.served(route, described));
     return serving.length > 0 ? serving : candidates;
   }
 
   private routeSecurity(route: HandlerRoute, described: DescribedOperation): RouteSecurity | undefined {
     // Public routes are judged on the path the router serves, the global prefix included.
-    const path = route.paths.find((candidate) => samePath(candidate, this.runtimePath(described.path))) ?? this.runtimePath(described.path);
-    return routeSecurity({ controller: route.controller, handler: route.handler, method: described.method, path }, this.options, this.app.globalGuards);
+    const probes = this.served(route, described)?.probes ?? probesOf(this.prefixed(described.path));
+    return routeSecurity({ controller: route.controller, handler: route.handler, method: described.method, probes }, this.options, this.app.globalGuards);
   }
 
-  /** The path the router serves for a path of the document (which lacks the prefix with `ignoreGlobalPrefix`). */
-  private runtimePath(path: string): string {
+  /**
+   * The handler's served path that an operation of the document stands for: the same, or, with
+   * `ignoreGlobalPrefix`, the same once prefixed (a route excluded from the prefix is the same).
+   */
+  private served(route: HandlerRoute, described: DescribedOperation): ServedPath | undefined {
+    return (
+      route.paths.find((served) => samePath(served.path, described.path)) ??
+      (this.ignoreGlobalPrefix ? route.paths.find((served) => samePath(served.path, this.prefixed(described.path))) : undefined)
+    );
+  }
+
+  private prefixed(path: string): string {
     return this.ignoreGlobalPrefix && this.app.globalPrefix ? `${this.app.globalPrefix}${path === '/' ? '' : path}` : path;
   }
 
@@ -203,8 +220,9 @@ class SecurityDescription {
     for (const [path, operation] of moduleOperations(endpoints)) {
       // The app's own GET route of that path answers there (the module warns and does not serve
       // it), documented or not.
-      if (this.document.paths[path]?.get || this.routes.some((route) => serves(route, 'get') && route.paths.some((served) => samePath(served, path)))) continue;
-      if (endpoints.healthCheck && path === endpoints.healthCheck.path && !endpoints.healthCheck.public) {
+      if (this.document.paths[path]?.get || this.routes.some((route) => serves(route, 'get') && route.paths.some((served) => this.answers(served, path)))) continue;
+      // With security off, the health check asks for nothing either.
+      if (endpoints.healthCheck && path === endpoints.healthCheck.path && !endpoints.healthCheck.public && !this.security.disabled) {
         if (this.requirements.length > 0) operation.security = [...this.requirements];
         else if (this.documentWide) operation.security = [];
         operation.responses['401'] = this.unauthorized;
@@ -216,6 +234,11 @@ class SecurityDescription {
       if (servers) operation.servers = servers;
       this.document.paths[path] = { ...this.document.paths[path], get: operation };
     }
+  }
+
+  /** Whether an app's route answers GET `path` before the module's. */
+  private answers(served: ServedPath, path: string): boolean {
+    return this.app.express ? served.matcher.test(path) : samePath(served.path, path);
   }
 
   private serversWithoutPrefix(): OpenAPIObject['servers'] {

@@ -17,7 +17,7 @@ import { IS_PUBLIC_KEY } from '../security/public.decorator.js';
  * - `secured`: every request without credentials is refused 401;
  * - `public`: none is (`@Public()`, a public route, an ignored method, `security.disable`);
  * - `partly-public`: the path has parameters, and a public route matches it for some of their
- *   values and not for others (the probe values of `PROBES`).
+ *   values and not for others (the probes of its served paths).
  */
 export interface RouteSecurity {
   access: 'secured' | 'public' | 'partly-public';
@@ -37,15 +37,12 @@ export interface DocumentedRoute {
   handler: object;
   /** The operation's method, lower case as in the document (`get`). */
   method: string;
-  /** The operation's path, as in the document (`/todos/{id}`). */
-  path: string;
+  /**
+   * Concrete paths the router serves for it (its parameters given values of different shapes):
+   * a public route that matches some and not others makes it partly public.
+   */
+  probes: readonly string[];
 }
-
-/**
- * Stand-ins for a path parameter, of different shapes (a wildcard's of several segments): a public
- * route that matches some and not others is partly public.
- */
-const PROBES = ['1', 'x', 'A-z_0.~', 'x/y'];
 
 /**
  * The security of a route, or undefined when none of the module's guards guards it (the
@@ -99,7 +96,7 @@ function authentication(route: DocumentedRoute, options: ResolvedMicrokubesOptio
   if (security.ignoreHttpMethods.has(method) && declared === RequestMethod[method as keyof typeof RequestMethod]) return 'public';
   if (security.publicRoutes.length === 0) return 'secured';
   const isPublic = (path: string) => path.length <= security.maxPathLength && security.publicRoutes.some((pattern) => pattern.test(path));
-  const answers = new Set(PROBES.map((probe) => isPublic(route.path.replace(/\{[^}]*\}/g, probe))));
+  const answers = new Set(route.probes.map(isPublic));
   if (answers.size > 1) return 'partly-public';
   return answers.has(true) ? 'public' : 'secured';
 }

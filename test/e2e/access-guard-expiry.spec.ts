@@ -1,7 +1,7 @@
 import { UseGuards } from '@nestjs/common';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Roles, RolesGuard } from '../../lib/index.js';
+import { Public, Roles, RolesGuard } from '../../lib/index.js';
 import { MicrokubesTestingKit } from '../../lib/testing/index.js';
 import { connectSocket } from '../support/socket-clients.js';
 import { startApp, type RunningApp } from '../support/test-app.js';
@@ -17,20 +17,32 @@ class AdminGateway {
   }
 }
 
+/** The same, public: the role requirement still needs a caller, and a live one. */
+@WebSocketGateway({ namespace: 'public' })
+@UseGuards(RolesGuard)
+@Public()
+class PublicAdminGateway {
+  @SubscribeMessage('admin')
+  @Roles('admin')
+  admin() {
+    return { event: 'admin', data: 'secret' };
+  }
+}
+
 describe('an access guard on a socket whose caller it kept', () => {
   const kit = MicrokubesTestingKit.create();
   let running: RunningApp;
 
   beforeAll(async () => {
-    running = await startApp('express', { imports: [kit.module()], providers: [AdminGateway] });
+    running = await startApp('express', { imports: [kit.module()], providers: [AdminGateway, PublicAdminGateway] });
   });
   afterAll(async () => {
     await running?.close();
     kit.remove();
   });
 
-  it("judges it again past its token's exp, and refuses it", async () => {
-    const socket = connectSocket('socket.io', running.url, { auth: { token: kit.expiringToken(2, { roles: ['admin'] }) } });
+  it.each(['', '/public'])("judges it again past its token's exp, and refuses it (namespace %s)", async (namespace) => {
+    const socket = connectSocket('socket.io', `${running.url}${namespace}`, { auth: { token: kit.expiringToken(2, { roles: ['admin'] }) } });
     try {
       expect(await socket.opened).toEqual({ open: true });
       socket.send('admin');

@@ -63,6 +63,12 @@ class ItemsController {
     return { created: true };
   }
 
+  /** `security.publicRoutes` has `/items/users/[^/]+`: a parameter is one segment, so every value is public. */
+  @Get('users/:id')
+  user() {
+    return { user: true };
+  }
+
   /** `security.publicRoutes` has `/items/static/[^/]+`: public for one segment, not for two. */
   @Get('static/*')
   asset() {
@@ -164,7 +170,7 @@ function optionsFor(keys: PlatformKeysDir): MicrokubesModuleOptions {
     watchKeys: false,
     version: '3.2.1',
     security: {
-      publicRoutes: ['/items/files/[0-9]+', '/items/static/[^/]+'],
+      publicRoutes: ['/items/files/[0-9]+', '/items/static/[^/]+', '/items/users/[^/]+'],
       jwt: { tokenUrl: 'https://auth.example.com/jwt' },
       oauth2: { requiredScopes: ['api:read'], ...OAUTH2 },
       realm: 'items',
@@ -259,8 +265,10 @@ describe.each(PLATFORMS)('createMicrokubesDocument on %s', (platform: HttpPlatfo
     // Public for `/items/files/1`, not for `/items/files/x`: credentials are optional ({}).
     expect(op(document, 'get', '/items/files/{name}')).toMatchObject({ security: [{}, ...SECURED], responses: { '401': UNAUTHORIZED } });
     expect(op(document, 'get', '/items/files/{name}').description).toContain('Public for some requests');
-    // A wildcard: public for one segment, secured for two.
+    // A wildcard: public for one segment, secured for two (or none).
     expect(op(document, 'get', '/items/static/{path}')).toMatchObject({ security: [{}, ...SECURED], responses: { '401': UNAUTHORIZED } });
+    // A parameter cannot hold a slash: public for every value.
+    expect(op(document, 'get', '/items/users/{id}').security).toBeUndefined();
   });
 
   it('knows a guard that extends the module\'s, and the policies an access guard\'s caller is judged by', async () => {
@@ -273,6 +281,7 @@ describe.each(PLATFORMS)('createMicrokubesDocument on %s', (platform: HttpPlatfo
     expect((await fetch(`${running.url}/roles/sealed`, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(403);
     expect((await fetch(`${running.url}/items/static/a`)).status).toBe(200);
     expect((await fetch(`${running.url}/items/static/a/b`)).status).toBe(401);
+    expect((await fetch(`${running.url}/items/users/a%2Fb`)).status).not.toBe(401);
   });
 
   it('documents GET /healthcheck and GET /version with their bodies', () => {
@@ -366,9 +375,19 @@ describe('createMicrokubesDocument with a global guard, a global prefix and vers
     }
   }
 
+  @Controller()
+  class StatusController {
+    /** Outside the global prefix (`exclude`): `/api/status` in publicRoutes is not its path. */
+    @Get('status')
+    status() {
+      return { status: 'ok' };
+    }
+  }
+
   beforeAll(async () => {
     keys = platformKeysDir();
     const setup = (app: INestApplication) => {
+      app.setGlobalPrefix('api', { exclude: ['status'] });
       app.enableVersioning({ type: VersioningType.URI });
       // Before the app is initialised, as a main.ts calls it.
       early = createMicrokubesDocument(app, config());
@@ -384,17 +403,17 @@ describe('createMicrokubesDocument with a global guard, a global prefix and vers
             healthCheck: { public: false },
             security: {
               globalGuard: true,
-              publicRoutes: ['/api/v2/things/free'],
+              publicRoutes: ['/api/v2/things/free', '/api/status'],
               jwt: { header: 'x-token', scheme: null },
               oauth2: false,
               saml: { entityId: 'http://127.0.0.1/saml/metadata', acsUrl: 'http://127.0.0.1/saml/acs', idpEntityId: 'https://idp.example.com', idpSsoUrl: 'https://idp.example.com/sso', idpCert: 'service.cert' },
             },
           }),
         ],
-        controllers: [ThingsController],
+        controllers: [ThingsController, StatusController],
       },
       0,
-      { globalPrefix: 'api', setup },
+      { setup },
     );
   });
   afterAll(async () => {
@@ -408,6 +427,9 @@ describe('createMicrokubesDocument with a global guard, a global prefix and vers
     expect(op(document, 'get', '/v2/things').security).toEqual([{ jwt: [] }, { saml: [] }]);
     expect(op(document, 'get', '/healthcheck').servers).toEqual([{ url: '/' }]);
     expect((await fetch(`${running.url}/api/v2/things/free`)).status).toBe(200);
+    // Excluded from the prefix: judged on /status, which no public route matches.
+    expect(op(document, 'get', '/status')).toMatchObject({ security: [{ jwt: [] }, { saml: [] }], responses: { '401': UNAUTHORIZED } });
+    expect((await fetch(`${running.url}/status`)).status).toBe(401);
   });
 
   it('documents the header token, the session cookie, the browser redirect and the secured health check', async () => {
@@ -433,11 +455,12 @@ describe('createMicrokubesDocument with a global guard, a global prefix and vers
       'get /api/v2/things 401',
       'get /api/v2/things/open 200',
       'get /api/v2/things/free 200',
+      'get /status 401',
       'get /healthcheck 401',
       'get /version 200',
     ]);
     const token = jwtIssuerToken(keys.default.privateKey, { userId: 'u-1', username: 'jane@example.com' });
-    expect((await walk(running.url, document, { 'x-token': token })).map(({ status }) => status)).toEqual([200, 200, 200, 200, 200]);
+    expect((await walk(running.url, document, { 'x-token': token })).map(({ status }) => status)).toEqual([200, 200, 200, 200, 200, 200]);
     // A browser without a session: to the IdP, as the 302 says.
     const browser = await fetch(`${running.url}/api/v2/things`, { headers: { accept: 'text/html' }, redirect: 'manual' });
     expect(browser.status).toBe(302);
@@ -495,6 +518,30 @@ describe('createMicrokubesDocument beside what the app documents itself', () => 
     }
   });
 
+  it.each(PLATFORMS)("on %s, leaves out the module's /healthcheck where an app's route of a pattern answers it first", async (platform) => {
+    @Controller()
+    @UseGuards(MicrokubesAuthGuard)
+    class CodesController {
+      @Get(':code')
+      code(@Param('code') code: string) {
+        return { code };
+      }
+    }
+    const keys = platformKeysDir();
+    const running = await startApp(platform, { imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, watchKeys: false })], controllers: [CodesController] });
+    try {
+      const document = createMicrokubesDocument(running.app, config());
+      const answered = (await fetch(`${running.url}/healthcheck`)).status;
+      // Express runs the app's /:code first (401); Fastify prefers the module's static path (200).
+      expect([!!document.paths['/healthcheck'], answered]).toEqual(platform === 'express' ? [false, 401] : [true, 200]);
+      // And the module says so, rather than serve a route no request reaches.
+      expect(running.logger.lines.some((line) => line.startsWith('GET /healthcheck is a route of the app'))).toBe(platform === 'express');
+    } finally {
+      await running.close();
+      keys.remove();
+    }
+  });
+
   it('calls partly public an operation two header versions share, one public and one secured', async () => {
     @Controller({ path: 'greeting', version: '1' })
     class GreetingV1Controller {
@@ -545,7 +592,10 @@ describe('createMicrokubesDocument beside what the app documents itself', () => 
       }
     }
     const keys = platformKeysDir();
-    const running = await startApp('express', { imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, watchKeys: false, security: { disable: true } })], controllers: [OffController] });
+    const running = await startApp('express', {
+      imports: [MicrokubesModule.forRoot({ keysDir: keys.dir, watchKeys: false, healthCheck: { public: false }, security: { disable: true } })],
+      controllers: [OffController],
+    });
     try {
       const document = createMicrokubesDocument(running.app, config());
       expect(document.components?.securitySchemes).toBeUndefined();
@@ -553,6 +603,9 @@ describe('createMicrokubesDocument beside what the app documents itself', () => 
       expect(op(document, 'get', '/off/admin')).toMatchObject({ responses: { '401': UNAUTHORIZED }, description: expect.stringContaining('every request is refused') });
       expect(op(document, 'get', '/off/admin').security).toBeUndefined();
       expect((await fetch(`${running.url}/off`)).status).toBe(200);
+      // The health check asks for nothing either, and says so.
+      expect(op(document, 'get', '/healthcheck').responses['401']).toBeUndefined();
+      expect((await fetch(`${running.url}/healthcheck`)).status).toBe(200);
       const refused = await fetch(`${running.url}/off/admin`, { headers: { accept: 'text/html' }, redirect: 'manual' });
       expect([refused.status, refused.headers.get('www-authenticate'), await refused.json()]).toEqual([401, null, { code: 401, message: 'not authenticated' }]);
     } finally {
