@@ -1,24 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { platformKeysDir, sessionCookieName, type PlatformKeysDir } from '../../lib/testing/index.js';
 import { samlSpUrls, startSamlAppOnPort, type SamlApp } from '../support/saml-app.js';
 import { SIMPLESAMLPHP_USER, startSimpleSamlPhp, type SimpleSamlPhpIdp } from '../support/simplesamlphp.js';
+import { launchChromium } from '../support/chromium.js';
 import { freePort } from '../support/test-app.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /**
  * The whole login in a browser: headless Chromium, the SP in a Nest app, and a real IdP,
@@ -38,7 +28,7 @@ describe('SAML login in a real browser, against SimpleSAMLphp', () => {
     const sp = samlSpUrls(port);
     idp = await startSimpleSamlPhp({ spEntityId: sp.entityId, acsUrl: sp.acsUrl, keys: keys.saml });
     app = await startSamlAppOnPort(port, keys.dir, idp);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

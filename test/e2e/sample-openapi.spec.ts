@@ -3,18 +3,17 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppModule } from '../../sample/src/app.module.js';
 import { demoToken, ensureDevKeys } from '../../sample/src/dev-keys.js';
 import { DOCS_PATH, sampleDocument, serveApiDocs } from '../../sample/src/openapi-settings.js';
 import { rpcServerOptions } from '../../sample/src/rpc-settings.js';
+import { launchChromium } from '../support/chromium.js';
 import { openApiErrors, operationsOf, walk } from '../support/openapi-walk.js';
 import { freePort, PLATFORMS, startApp, type HttpPlatform, type RunningApp } from '../support/test-app.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** The sample on its embedded development keys, as `npm run sample` starts it: its demo token works. */
 async function startSample(platform: HttpPlatform, keysDir: string): Promise<RunningApp> {
@@ -104,7 +103,7 @@ describe("the sample's Swagger UI in headless Chromium", () => {
 
   beforeAll(async () => {
     running = await startSample('express', keysDir);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await Promise.allSettled([browser?.close(), running?.close()]);
