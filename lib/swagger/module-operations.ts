@@ -2,7 +2,7 @@ import type { OperationObject, SchemaObject } from '@nestjs/swagger';
 import type { ResolvedEndpointOptions } from '../config/resolved-endpoint-options.js';
 
 /** A tag for the operations the module serves itself. */
-export const MODULE_TAG = 'microkubes';
+const MODULE_TAG = 'microkubes';
 
 /** What each indicator tells, by its name (`keys`, `gateway`): `{ status: up | down | degraded, ...details }`. */
 const INDICATORS: SchemaObject = {

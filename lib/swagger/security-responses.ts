@@ -1,6 +1,6 @@
 import type { ResponseObject, SchemaObject } from '@nestjs/swagger';
 import type { ResolvedSecurityOptions } from '../config/resolved-options.js';
-import { quote } from '../security/challenge-quote.js';
+import { bearerChallenge } from '../security/bearer-challenge.js';
 import type { RouteSecurity } from './route-security.js';
 
 /** `components.schemas` name of the module's error body. */
@@ -24,13 +24,14 @@ const errorBody = (example: { code: number; message: string }) => ({
 
 /** 401: the request's credentials are missing or were refused; the RFC 6750 challenge says which. */
 export function unauthorizedResponse(security: ResolvedSecurityOptions): ResponseObject {
-  const scheme = security.jwt?.scheme ?? security.oauth2?.scheme ?? 'Bearer';
+  // The guard's own challenge to a request without credentials.
+  const challenge = bearerChallenge(security, { kind: 'missing', message: '', scopes: [] });
   return {
     description: 'No credentials, or credentials that were refused (expired, tampered, wrongly signed, revoked...)',
     headers: {
       'WWW-Authenticate': {
         description:
-          `The RFC 6750 challenge: \`${scheme} realm="${quote(security.realm)}"\`, and, when a token was sent, ` +
+          `The RFC 6750 challenge: \`${challenge}\`, and, when a token was sent, ` +
           '`error="invalid_token", error_description="<why>"`',
         schema: { type: 'string' },
       },
